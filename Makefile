@@ -1,0 +1,59 @@
+# Two commands matter: `make run` (set up and serve the demo site) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+
+# Django 6 needs Python >= 3.12: python3.13/3.12 on the PATH (pyenv shims that cannot run are
+# skipped), then python3, then any 3.13/3.12 that pyenv has installed.
+FIND_PYTHON := for c in python3.13 python3.12 python3; do \
+    p=$$($$c -c 'import sys; assert sys.version_info >= (3, 12); print(sys.executable)' 2>/dev/null) && { echo $$p; exit 0; }; \
+  done; \
+  root=$$(pyenv root 2>/dev/null || echo $$HOME/.pyenv); \
+  for v in 3.13 3.12; do for p in $$root/versions/$$v*/bin/python3; do [ -x "$$p" ] && { echo $$p; exit 0; }; done; done; \
+  exit 0
+
+.PHONY: run test lint worker bench venv migrate demo clean ci
+
+$(VENV)/.installed: pyproject.toml
+	@py="$$($(FIND_PYTHON))"; \
+	if [ -z "$$py" ]; then \
+	  echo "error: Python 3.12 or newer is required (Django 6 needs it). Install python3.13 (or 3.12), e.g. 'pyenv install 3.13', and run make again." >&2; exit 1; \
+	fi; \
+	echo "Using $$py"; \
+	[ -x $(PY) ] || "$$py" -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
+	$(PY) -m pip install --quiet ".[dev]" 2>&1 | grep -v "is ignored" || true
+	$(PY) -c "import django, rest_framework, allauth, celery, stripe, pytest" # fail here if the install did
+	@touch $@
+
+venv: $(VENV)/.installed
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: venv
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+worker: venv
+	$(BIN)/celery -A marketplace worker --beat --loglevel=INFO
+
+bench: venv
+	@echo "no benchmarks yet"
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) var/db.sqlite3 var/static

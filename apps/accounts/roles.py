@@ -1,0 +1,79 @@
+"""Organisation kinds, roles and what each role may do. The single source of access rules.
+
+Views, API permissions and services all ask ``has_permission``; none decides access by itself.
+"""
+
+from django.db import models
+
+
+class OrgKind(models.TextChoices):
+    LAB = "lab", "Lab"
+    VENDOR = "vendor", "Vendor"
+    INDIVIDUAL = "individual", "Independent expert"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"  # lab
+    MEMBER = "member", "Member"  # lab
+    MANAGER = "manager", "Manager"  # vendor
+    EXPERT = "expert", "Expert"  # vendor
+
+
+class StaffRole(models.TextChoices):
+    NONE = "", "None"
+    OPERATIONS = "operations", "Platform operations"
+    FINANCE = "finance", "Platform finance"
+
+
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrgKind.LAB: (Role.OWNER, Role.ADMIN, Role.MEMBER),
+    OrgKind.VENDOR: (Role.OWNER, Role.MANAGER, Role.EXPERT),
+    OrgKind.INDIVIDUAL: (Role.OWNER,),
+}
+
+
+class Perm:
+    """Permission names. Later capabilities add theirs here and to ``GRANTS``."""
+
+    ORG_VIEW = "org.view"
+    MEMBERS_VIEW = "org.members.view"
+    MEMBERS_INVITE = "org.members.invite"
+    MEMBERS_MANAGE = "org.members.manage"  # change roles, remove members
+    API_KEYS_MANAGE = "org.api_keys.manage"
+
+
+_EVERYONE = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.MANAGER, Role.EXPERT}
+
+# permission -> org kind -> roles that hold it
+GRANTS: dict[str, dict[str, set[str]]] = {
+    Perm.ORG_VIEW: {OrgKind.LAB: _EVERYONE, OrgKind.VENDOR: _EVERYONE, OrgKind.INDIVIDUAL: _EVERYONE},
+    Perm.MEMBERS_VIEW: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN, Role.MEMBER},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+        OrgKind.INDIVIDUAL: {Role.OWNER},
+    },
+    Perm.MEMBERS_INVITE: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+        OrgKind.INDIVIDUAL: set(),  # a single-member organisation
+    },
+    Perm.MEMBERS_MANAGE: {OrgKind.LAB: {Role.OWNER}, OrgKind.VENDOR: {Role.OWNER}, OrgKind.INDIVIDUAL: set()},
+    Perm.API_KEYS_MANAGE: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+        OrgKind.INDIVIDUAL: {Role.OWNER},
+    },
+}
+
+
+def role_has_permission(kind: str, role: str, perm: str) -> bool:
+    return role in GRANTS.get(perm, {}).get(kind, set())
+
+
+def invitable_roles(kind: str, inviter_role: str) -> tuple[str, ...]:
+    """Roles an inviter may hand out: only an owner may make another owner."""
+    roles = ROLES_BY_KIND[kind]
+    if inviter_role == Role.OWNER:
+        return roles
+    return tuple(r for r in roles if r != Role.OWNER)
