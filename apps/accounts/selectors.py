@@ -15,7 +15,9 @@ from .roles import Perm
 
 def organization_list_for_user(user: User, *, only: Organization | None = None) -> QuerySet[Organization]:
     """Organisations the user belongs to (just ``only`` when the caller is an API key)."""
-    qs = Organization.objects.filter(memberships__user=user).annotate(member_count=Count("memberships", distinct=True))
+    # Filter through a subquery: joining memberships for the filter would also limit the count to 1.
+    mine = Membership.objects.filter(user=user).values("organization_id")
+    qs = Organization.objects.filter(pk__in=mine).annotate(member_count=Count("memberships", distinct=True))
     if only is not None:
         qs = qs.filter(pk=only.pk)
     return qs.order_by("name", "id")

@@ -177,7 +177,10 @@ def invitation_accept(*, actor: User, token: str) -> Membership:
             code="invitation_email_mismatch",
         )
     if invitation.status == Invitation.Status.ACCEPTED and invitation.accepted_by_id == actor.pk:
-        return Membership.objects.get(user=actor, organization=invitation.organization)
+        membership = Membership.objects.filter(user=actor, organization=invitation.organization).first()
+        if membership is None:  # accepted once, then removed: the link does not work again
+            raise DomainError("This invitation has already been used.", code="invitation_not_pending")
+        return membership
     if invitation.status == Invitation.Status.PENDING and invitation.is_expired:
         invitation_expire(invitation=invitation)
         raise DomainError("This invitation has expired; ask for a new one.", code="invitation_expired")

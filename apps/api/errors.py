@@ -29,6 +29,19 @@ _DRF_CODES = {
 }
 
 
+class ApiError(exceptions.APIException):
+    """A refusal by the API layer itself (not a domain rule), with its own status and code.
+
+    Used for protocol-level conflicts such as a reused ``Idempotency-Key``.
+    """
+
+    def __init__(self, message: str, *, code: str, status_code: int, details: dict | None = None):
+        super().__init__(detail=message, code=code)
+        self.status_code = status_code
+        self.error_code = code
+        self.details = details or {}
+
+
 def envelope(code: str, message: str, details=None) -> dict:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -49,6 +62,9 @@ def exception_handler(exc, context):
     for cls, http_status in _DOMAIN_STATUS:
         if isinstance(exc, cls):
             return Response(envelope(exc.code, exc.message, exc.details), status=http_status)
+
+    if isinstance(exc, ApiError):
+        return Response(envelope(exc.error_code, str(exc.detail), exc.details), status=exc.status_code)
 
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

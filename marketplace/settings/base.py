@@ -192,6 +192,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "accounts.expire_invitations": {"task": "accounts.expire_invitations", "schedule": 3600.0},
+    "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
 }
 
 # --- REST API -----------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""The base class of every API view: idempotent POSTs, scoped organisation lookup, one schema class."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import mixins
+from rest_framework.generics import GenericAPIView
+
+from apps.accounts import selectors
+from apps.accounts.models import ApiKey, Organization
+
+from . import idempotency
+from .models import IdempotencyRecord
+from .schema import ApiAutoSchema
+
+
+class _Replay(Exception):
+    """Control flow: answers a repeated Idempotency-Key from the store; never leaves the view."""
+
+    def __init__(self, record: IdempotencyRecord):
+        self.record = record
+
+
+class ApiView(GenericAPIView):
+    """Every API view derives from this.
+
+    POST requests carrying an ``Idempotency-Key`` header are claimed after authentication
+    (``initial``); the response is stored in ``finalize_response`` and a repeat is answered from
+    the store with ``Idempotent-Replayed: true``. A 5xx or an unhandled exception releases the key.
+    """
+
+    schema = ApiAutoSchema()
+    # Ordering comes from the cursor pagination only: an ?ordering= on a non-unique field would
+    # break cursors.
+    filter_backends = [DjangoFilterBackend]
+    _idempotency_record: IdempotencyRecord | None = None
+
+    # --- scope -----------------------------------------------------------------------------------
+
+    @property
+    def api_key(self) -> ApiKey | None:
+        auth = getattr(self.request, "auth", None)
+        return auth if isinstance(auth, ApiKey) else None
+
+    @property
+    def scope_organization(self) -> Organization | None:
+        """The only organisation an API-key caller may act for; None for a browser session."""
+        key = self.api_key
+        return key.organization if key is not None else None
+
+    def get_organization(self) -> Organization:
+        """The ``org_id`` of the URL if the caller belongs to it (and, with a key, it is the key's); else 404."""
+        if not hasattr(self, "_organization"):
+            self._organization = selectors.organization_get_for_user(
+                self.request.user, self.kwargs["org_id"], only=self.scope_organization
+            )
+        return self._organization
+
+    # --- idempotency -----------------------------------------------------------------------------
+
+    def initial(self, request, *args, **kwargs):
+        raw_key = request.headers.get(idempotency.HEADER) if request.method == "POST" else None
+        if raw_key is not None:
+            body = request.body  # read before anything parses the stream
+        super().initial(request, *args, **kwargs)
+        if raw_key is None:
+            return
+        caller = idempotency.caller_for(request)
+        if caller is None:
+            return
+        claim = idempotency.idempotency_claim(
+            caller=caller,
+            key=idempotency.validate_key(raw_key),
+            method=request.method,
+            path=request.get_full_path(),
+            request_hash=idempotency.request_fingerprint(request.method, request.get_full_path(), body),
+        )
+        if claim.replay:
+            raise _Replay(claim.record)
+        self._idempotency_record = claim.record
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            record = exc.record
+            response = HttpResponse(
+                bytes(record.response_body or b""),
+                status=record.response_status,
+                content_type=record.response_content_type or None,
+            )
+            response[idempotency.REPLAYED_HEADER] = "true"
+            return response
+        try:
+            return super().handle_exception(exc)
+        except BaseException:
+            self._release_idempotency_key()
+            raise
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is None:
+            return response
+        if response.status_code >= 500:
+            idempotency.idempotency_release(record=record)
+            return response
+        try:
+            if hasattr(response, "render"):
+                response.render()
+            idempotency.idempotency_complete(
+                record=record,
+                status_code=response.status_code,
+                body=bytes(response.content),
+                content_type=response.get("Content-Type", ""),
+            )
+        except BaseException:
+            idempotency.idempotency_release(record=record)
+            raise
+        return response
+
+    def _release_idempotency_key(self) -> None:
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            idempotency.idempotency_release(record=record)
+
+
+class ApiListView(mixins.ListModelMixin, ApiView):
+    """A cursor-paginated, filterable list. Subclasses define ``get_queryset`` through a selector."""
+
+    def get(self, request, *args, **kwargs):
+        return self.list(request, *args, **kwargs)

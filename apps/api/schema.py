@@ -1,0 +1,103 @@
+"""OpenAPI generation shared by every API view: the error envelope and the Idempotency-Key header."""
+
+from __future__ import annotations
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+
+from . import idempotency
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, machine-readable lower_snake code, e.g. `role_not_allowed`.")
+    message = serializers.CharField(help_text="A sentence for people.")
+    details = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text="Context; for validation errors, each offending field (or header) mapped to its messages.",
+    )
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    error = ErrorSerializer()
+
+
+_ERRORS = {
+    "400": "Invalid input; `details` names each offending field.",
+    "401": "Missing, malformed, invalid, expired or revoked credentials.",
+    "403": "Authenticated, but the caller's role does not allow this.",
+    "404": "The object does not exist or is outside the caller's scope.",
+    "406": "The requested response format is not available.",
+    "409": "The object's state does not allow this, or a request with the same Idempotency-Key is in progress.",
+    "415": "The request body is not JSON.",
+    "422": "The Idempotency-Key was already used for a different request.",
+    "429": "Too many requests for this API key (or user); `details.retry_after_seconds` says when to retry.",
+}
+_ALWAYS = ("400", "401", "403", "404", "406", "429")
+_WRITES = ("409", "415")
+_POST_ONLY = ("422",)
+
+
+class ApiAutoSchema(AutoSchema):
+    """Documents every error status the API can answer, and idempotency on POST operations."""
+
+    def _error_codes(self) -> tuple[str, ...]:
+        codes = _ALWAYS
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            codes += _WRITES
+        if self.method == "POST":
+            codes += _POST_ONLY
+        return codes
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self.method == "POST":
+            parameters += [
+                OpenApiParameter(
+                    name=idempotency.HEADER,
+                    type=OpenApiTypes.STR,
+                    location=OpenApiParameter.HEADER,
+                    required=False,
+                    description=(
+                        "A unique client-chosen key (e.g. a UUID, at most 255 characters). A repeat with the same key "
+                        "and body replays the first response (with `Idempotent-Replayed: true`); the same key with a "
+                        "different body answers 422; a repeat while the first is running answers 409. Keys expire "
+                        "after 24 hours."
+                    ),
+                ),
+                OpenApiParameter(
+                    name=idempotency.REPLAYED_HEADER,
+                    type={"type": "string", "enum": ["true"]},
+                    location=OpenApiParameter.HEADER,
+                    response=["200", "201"],
+                    description="Present when this response is the stored answer to an earlier request with the same key.",
+                ),
+            ]
+        return parameters
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code not in responses:
+                responses[code] = self._get_response_for_code(
+                    OpenApiResponse(ErrorEnvelopeSerializer, description=_ERRORS[code]), code, direction=direction
+                )
+        return dict(sorted(responses.items()))
+
+
+class StatusFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "apps.api.fields.StatusField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        component = ResolvedComponent(
+            name=field.enum_name,
+            type=ResolvedComponent.SCHEMA,
+            schema={"type": "string", "enum": [str(value) for value in field.choices]},
+            object=field.enum_name,
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref

@@ -1,0 +1,7 @@
+"""Version 1 of the API. Each domain adds its own ``v1/<domain>/urls.py`` here."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.api.v1.accounts.urls")),
+]

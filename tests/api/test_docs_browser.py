@@ -1,0 +1,45 @@
+"""Headless Chromium loads the API docs under the site's CSP without a single violation."""
+
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _launch(playwright):
+    try:
+        return playwright.chromium.launch()
+    except Exception:
+        executable = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+        if executable is None:
+            pytest.skip("no Chromium available (run `playwright install chromium`)")
+        return playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+
+
+def test_swagger_ui_renders_every_operation_without_csp_violations(live_server):
+    with sync_api.sync_playwright() as playwright:
+        browser = _launch(playwright)
+        try:
+            page = browser.new_page()
+            problems, requests = [], []
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
+            page.add_init_script(
+                "document.addEventListener('securitypolicyviolation',"
+                " e => console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+            )
+
+            page.goto(f"{live_server.url}/api/docs/")
+            page.wait_for_selector(".opblock", timeout=15_000)
+            page.locator(".opblock-summary").first.click()
+            page.wait_for_selector(".responses-table", timeout=5_000)
+
+            assert page.locator(".opblock").count() == 13
+            assert problems == []
+            assert all(url.startswith(live_server.url) for url in requests), requests
+        finally:
+            browser.close()

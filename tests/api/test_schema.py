@@ -1,0 +1,146 @@
+"""The OpenAPI schema: OpenAPI 3, every endpoint, documented errors and idempotency, no warnings."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import call_command
+from django.urls import reverse
+
+ENDPOINTS = {
+    ("get", "/api/v1/me/"),
+    ("get", "/api/v1/organizations/"),
+    ("get", "/api/v1/organizations/{org_id}/"),
+    ("get", "/api/v1/organizations/{org_id}/members/"),
+    ("patch", "/api/v1/organizations/{org_id}/members/{member_id}/"),
+    ("delete", "/api/v1/organizations/{org_id}/members/{member_id}/"),
+    ("get", "/api/v1/organizations/{org_id}/invitations/"),
+    ("post", "/api/v1/organizations/{org_id}/invitations/"),
+    ("post", "/api/v1/organizations/{org_id}/invitations/{invitation_id}/revoke/"),
+    ("post", "/api/v1/invitations/accept/"),
+    ("get", "/api/v1/organizations/{org_id}/api-keys/"),
+    ("post", "/api/v1/organizations/{org_id}/api-keys/"),
+    ("post", "/api/v1/organizations/{org_id}/api-keys/{key_id}/revoke/"),
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker):
+    from rest_framework.test import APIClient
+
+    with django_db_blocker.unblock():
+        response = APIClient().get(reverse("api-schema") + "?format=json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    return response.json()
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield method, path, operation
+
+
+def test_the_schema_is_openapi_3_and_lists_exactly_the_endpoints(schema):
+    assert schema["openapi"].startswith("3.")
+    assert {(m, p) for m, p, _ in operations(schema)} == ENDPOINTS
+
+
+def test_the_schema_is_served_as_json_for_an_accept_header(db, api_client):
+    response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
+
+
+def test_ids_in_paths_are_uuids(schema):
+    for _method, path, operation in operations(schema):
+        for parameter in operation.get("parameters", []):
+            if parameter["in"] == "path":
+                assert parameter["schema"] == {"type": "string", "format": "uuid"}, (path, parameter)
+
+
+def test_every_operation_documents_its_errors_with_the_envelope(schema):
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for method, path, operation in operations(schema):
+        expected = {"400", "401", "403", "404", "429"}
+        if method != "get":
+            expected.add("409")
+        if method == "post":
+            expected.add("422")
+        assert expected <= set(operation["responses"]), (method, path)
+        for code in expected:
+            assert operation["responses"][code]["content"]["application/json"]["schema"] == envelope
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"code", "message", "details"}
+
+
+def test_every_post_documents_the_idempotency_key_header(schema):
+    for method, path, operation in operations(schema):
+        headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+        assert ("Idempotency-Key" in headers) == (method == "post"), (method, path)
+
+
+def test_list_operations_are_cursor_paginated(schema):
+    for method, path, operation in operations(schema):
+        if method == "get" and path.endswith("s/"):
+            names = {p["name"] for p in operation.get("parameters", [])}
+            assert {"cursor", "page_size"} <= names, path
+
+
+def test_filters_are_documented(schema):
+    def params(path):
+        return {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+
+    assert params("/api/v1/organizations/{org_id}/invitations/")["status"]["schema"]["enum"] == [
+        "accepted",
+        "expired",
+        "pending",
+        "revoked",
+    ]
+    assert "role" in params("/api/v1/organizations/{org_id}/members/")
+
+
+def test_no_response_documents_a_secret_except_the_new_key(schema):
+    for name, component in schema["components"]["schemas"].items():
+        if name.endswith("Request"):
+            continue
+        properties = set(component.get("properties", {}))
+        assert not properties & {"token", "token_hash", "key_hash", "password"}, name
+        if "key" in properties:
+            assert name == "ApiKeyCreated"
+
+
+def test_api_key_authentication_is_documented(schema):
+    assert schema["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": schema["components"]["securitySchemes"]["apiKey"]["description"],
+    }
+
+
+def test_no_serializer_exposes_all_fields():
+    """Explicit allow-lists only: ``fields = "__all__"`` (or ``exclude``) is a mass-assignment hazard."""
+    pattern = re.compile(r"""^\s*(fields\s*=\s*['"]__all__['"]|exclude\s*=)""")
+    offenders = [
+        f"{path}:{number}"
+        for path in Path(settings.BASE_DIR, "apps").rglob("*.py")
+        if "migrations" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert offenders == []
+
+
+def test_spectacular_validates_without_warnings(db, tmp_path):
+    target = tmp_path / "schema.yml"
+
+    call_command("spectacular", validate=True, fail_on_warn=True, file=str(target))
+
+    document = yaml.safe_load(target.read_text())
+    assert document["openapi"].startswith("3.")
+    assert len(document["paths"]) == len({p for _, p in ENDPOINTS})
