@@ -1,6 +1,6 @@
 """Navigation by role and the organisation switcher, for every page."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from .middleware import get_active_membership
 from .roles import Perm, role_has_permission
@@ -18,7 +18,10 @@ def navigation(request):
             items.append(("Organisation", reverse("accounts:org_settings", args=[org.slug])))
         if role_has_permission(org.kind, membership.role, Perm.API_KEYS_MANAGE):
             items.append(("API keys", reverse("accounts:org_settings", args=[org.slug]) + "#api-keys"))
-    items.append(("API docs", reverse("api-docs")))
+    try:
+        items.append(("API docs", reverse("api-docs")))
+    except NoReverseMatch:  # the API app may be installed without its docs page
+        pass
     items.append(("Security", reverse("mfa_index")))
     return {
         "nav_items": items,

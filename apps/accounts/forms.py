@@ -52,9 +52,14 @@ class RoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. 'labelling pipeline'.")
-    expires_at = forms.DateTimeField(required=False, help_text="Optional, e.g. 2027-12-31 23:59.")
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Expires (UTC)",
+        help_text="Optional, e.g. 2027-12-31 23:59.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
 
 
 class OrganizationForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=[("lab", "Lab"), ("vendor", "Vendor")])
+    name = forms.CharField(max_length=200, label="Organisation name")
+    kind = forms.ChoiceField(choices=[("lab", "Lab"), ("vendor", "Vendor")], label="Type")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 
 from apps.core.errors import NotFound
@@ -26,7 +27,7 @@ def organization_list_for_user(user: User, *, only: Organization | None = None) 
 def organization_get_for_user(user: User, public_id: UUID | str, *, only: Organization | None = None) -> Organization:
     try:
         return organization_list_for_user(user, only=only).get(public_id=public_id)
-    except (Organization.DoesNotExist, ValueError, TypeError):
+    except (Organization.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound("Organisation not found.", code="organization_not_found")
 
 
@@ -53,7 +54,7 @@ def member_list(*, actor: User, organization: Organization) -> QuerySet[Membersh
 def member_get(*, actor: User, organization: Organization, public_id: UUID | str) -> Membership:
     try:
         return member_list(actor=actor, organization=organization).get(public_id=public_id)
-    except (Membership.DoesNotExist, ValueError, TypeError):
+    except (Membership.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound("Member not found.", code="member_not_found")
 
 
@@ -69,7 +70,7 @@ def invitation_list(*, actor: User, organization: Organization) -> QuerySet[Invi
 def invitation_get(*, actor: User, organization: Organization, public_id: UUID | str) -> Invitation:
     try:
         return invitation_list(actor=actor, organization=organization).get(public_id=public_id)
-    except (Invitation.DoesNotExist, ValueError, TypeError):
+    except (Invitation.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound("Invitation not found.", code="invitation_not_found")
 
 
@@ -92,5 +93,5 @@ def api_key_list(*, actor: User, organization: Organization) -> QuerySet[ApiKey]
 def api_key_get(*, actor: User, organization: Organization, public_id: UUID | str) -> ApiKey:
     try:
         return api_key_list(actor=actor, organization=organization).get(public_id=public_id)
-    except (ApiKey.DoesNotExist, ValueError, TypeError):
+    except (ApiKey.DoesNotExist, ValueError, TypeError, ValidationError):
         raise NotFound("API key not found.", code="api_key_not_found")

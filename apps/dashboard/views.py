@@ -1,0 +1,77 @@
+"""The front page: a landing page for visitors, a dashboard per role for signed-in people."""
+
+from __future__ import annotations
+
+from allauth.mfa.utils import is_mfa_enabled
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from apps.accounts import policies, selectors
+from apps.accounts.forms import OrganizationForm
+from apps.accounts.middleware import get_active_membership
+from apps.accounts.models import ApiKey, Invitation, Membership
+from apps.accounts.roles import OrgKind, Perm, Role
+
+# Which dashboard a membership sees: presentation only; what it may do is asked of policies.
+_TEMPLATES = {
+    (OrgKind.LAB, Role.OWNER): "dashboard/lab.html",
+    (OrgKind.LAB, Role.ADMIN): "dashboard/lab.html",
+    (OrgKind.LAB, Role.MEMBER): "dashboard/lab.html",
+    (OrgKind.VENDOR, Role.OWNER): "dashboard/vendor.html",
+    (OrgKind.VENDOR, Role.MANAGER): "dashboard/vendor.html",
+    (OrgKind.VENDOR, Role.EXPERT): "dashboard/vendor_expert.html",
+    (OrgKind.INDIVIDUAL, Role.OWNER): "dashboard/individual.html",
+}
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not user.is_authenticated:
+        return render(request, "dashboard/landing.html")
+
+    context: dict = {
+        "mfa_enabled": is_mfa_enabled(user),
+        "my_invitations": [i for i in selectors.invitation_list_for_email(user.email) if not i.is_expired],
+    }
+    if user.is_finance:
+        return render(request, "dashboard/finance.html", context)
+    if user.is_operations:
+        return render(request, "dashboard/operations.html", context)
+
+    membership = get_active_membership(request)
+    if membership is None:
+        context["organization_form"] = OrganizationForm()
+        return render(request, "dashboard/no_org.html", context)
+
+    context.update(_organization_summary(user, membership))
+    template = _TEMPLATES.get((membership.organization.kind, membership.role), "dashboard/vendor_expert.html")
+    return render(request, template, context)
+
+
+def _organization_summary(user, membership: Membership) -> dict:
+    org = membership.organization
+    can = {
+        "view_members": policies.has_permission(user, org, Perm.MEMBERS_VIEW),
+        "invite": policies.has_permission(user, org, Perm.MEMBERS_INVITE),
+        "manage_members": policies.has_permission(user, org, Perm.MEMBERS_MANAGE),
+        "manage_keys": policies.has_permission(user, org, Perm.API_KEYS_MANAGE),
+    }
+    summary: dict = {"membership": membership, "org": org, "can": can}
+    if can["view_members"]:
+        summary["member_count"] = selectors.member_list(actor=user, organization=org).count()
+    if can["invite"]:
+        summary["pending_invitation_count"] = sum(
+            1
+            for i in selectors.invitation_list(actor=user, organization=org).filter(status=Invitation.Status.PENDING)
+            if not i.is_expired
+        )
+    if can["manage_keys"]:
+        summary["active_key_count"] = (
+            selectors.api_key_list(actor=user, organization=org)
+            .filter(status=ApiKey.Status.ACTIVE)
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+            .count()
+        )
+    return summary
