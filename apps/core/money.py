@@ -92,6 +92,8 @@ class Money:
 
     def multiply(self, factor: Decimal | int | str) -> Money:
         """Multiply by a rate or quantity, rounding once through ``to_minor``."""
+        if isinstance(factor, float):
+            raise TypeError("Money never comes from a float; pass a Decimal or a string.")
         return Money(to_minor(self.amount * Decimal(factor), self.currency), self.currency)
 
     def allocate(self, weights: Sequence[int | Decimal]) -> list[Money]:

@@ -1,0 +1,184 @@
+"""The management commands: seed_demo (the demo world of `make run`) and create_api_key."""
+
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from apps.accounts.models import ApiKey, Invitation, Membership, Organization, User
+from apps.accounts.roles import OrgKind, Role, StaffRole
+from apps.accounts.services import api_key_authenticate
+from apps.core.models import AuditEvent
+from apps.experts.models import Domain
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_LOGINS = [
+    "lab@demo.test",
+    "labadmin@demo.test",
+    "vendor@demo.test",
+    "manager@demo.test",
+    "expert1@demo.test",
+    "expert2@demo.test",
+    "expert3@demo.test",
+    "finance@demo.test",
+    "ops@demo.test",
+]
+
+
+def run(command: str, *args: str) -> str:
+    out = StringIO()
+    call_command(command, *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    models = (User, EmailAddress, Organization, Membership, Invitation, ApiKey, AuditEvent, Domain)
+    return {model.__name__: model.objects.count() for model in models}
+
+
+@pytest.fixture
+def seeded(db):
+    return run("seed_demo")
+
+
+# --- seed_demo -----------------------------------------------------------------------------------------
+
+
+def test_seed_demo_creates_the_demo_world(seeded):
+    assert set(User.objects.values_list("email", flat=True)) == set(DEMO_LOGINS)
+    assert Domain.objects.filter(slug="radiology", parent__slug="medicine").exists()
+
+    lab = Organization.objects.get(name="Helix AI Lab")
+    vendor = Organization.objects.get(name="Meridian Data Services")
+    assert (lab.kind, vendor.kind) == (OrgKind.LAB, OrgKind.VENDOR)
+    assert dict(lab.memberships.values_list("user__email", "role")) == {
+        "lab@demo.test": Role.OWNER,
+        "labadmin@demo.test": Role.ADMIN,
+    }
+    assert dict(vendor.memberships.values_list("user__email", "role")) == {
+        "vendor@demo.test": Role.OWNER,
+        "manager@demo.test": Role.MANAGER,
+        "expert1@demo.test": Role.EXPERT,
+        "expert2@demo.test": Role.EXPERT,
+    }
+    (independent,) = Membership.objects.filter(user__email="expert3@demo.test").select_related("organization")
+    assert (independent.organization.kind, independent.role) == (OrgKind.INDIVIDUAL, Role.OWNER)
+    assert independent.organization.memberships.count() == 1
+    assert User.objects.get(email="finance@demo.test").staff_role == StaffRole.FINANCE
+    assert User.objects.get(email="ops@demo.test").staff_role == StaffRole.OPERATIONS
+    assert not Membership.objects.filter(user__staff_role__in=[StaffRole.FINANCE, StaffRole.OPERATIONS]).exists()
+    assert AuditEvent.objects.filter(action="organization.created").count() == 3
+
+
+def test_seed_demo_prints_the_logins(seeded):
+    assert DEMO_PASSWORD in seeded
+    for email in DEMO_LOGINS:
+        assert email in seeded
+
+
+def test_seed_demo_twice_changes_nothing(seeded):
+    before = counts()
+    password_hash = User.objects.get(email="lab@demo.test").password
+
+    output = run("seed_demo")
+
+    assert counts() == before
+    assert "nothing changed" in output
+    assert User.objects.get(email="lab@demo.test").password == password_hash
+
+
+def test_seed_demo_leaves_a_changed_password_alone(seeded):
+    user = User.objects.get(email="vendor@demo.test")
+    user.set_password("a-better-secret-2026")
+    user.save()
+
+    run("seed_demo")
+
+    assert User.objects.get(pk=user.pk).check_password("a-better-secret-2026")
+
+
+def test_seed_demo_completes_a_partly_seeded_database(db):
+    # Someone already signed up with a demo address and nothing else exists.
+    User.objects.create_user(email="expert1@demo.test", password="their-own-password-1")
+
+    run("seed_demo")
+
+    assert Membership.objects.filter(user__email="expert1@demo.test", role=Role.EXPERT).count() == 1
+    assert EmailAddress.objects.get(email="expert1@demo.test").verified
+
+
+@pytest.mark.parametrize("email", DEMO_LOGINS)
+def test_every_demo_user_can_log_in(seeded, client, email):
+    assert EmailAddress.objects.filter(email=email, verified=True, primary=True).exists()
+    assert client.login(email=email, password=DEMO_PASSWORD)
+
+
+def test_a_demo_user_passes_allauths_mandatory_verification(seeded, client, settings):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+
+    response = client.post("/accounts/login/", {"login": "lab@demo.test", "password": DEMO_PASSWORD})
+
+    assert response.status_code == 302
+    assert "confirm-email" not in response.url and "verification" not in response.url
+    assert client.session.get("_auth_user_id") == str(User.objects.get(email="lab@demo.test").pk)
+
+
+def test_seed_demo_refuses_production_settings_without_force(db, settings):
+    settings.SETTINGS_MODULE = "marketplace.settings.production"
+
+    with pytest.raises(CommandError, match="--force"):
+        run("seed_demo")
+    assert not User.objects.exists()
+
+    run("seed_demo", "--force")
+    assert User.objects.count() == len(DEMO_LOGINS)
+
+
+# --- create_api_key -----------------------------------------------------------------------------------
+
+
+def test_create_api_key_prints_a_working_key_on_the_last_line(seeded):
+    output = run("create_api_key", "--org", "helix-ai-lab", "--name", "pipeline")
+
+    raw = output.strip().splitlines()[-1]
+    key = api_key_authenticate(raw)
+    assert key is not None
+    assert (key.name, key.organization.slug, key.created_by.email) == ("pipeline", "helix-ai-lab", "lab@demo.test")
+    assert key.expires_at is None
+    assert "helix-ai-lab" in output and key.prefix in output
+
+
+def test_create_api_key_as_a_named_member_with_an_expiry(seeded):
+    output = run(
+        "create_api_key", "--org", "meridian-data-services", "--name", "roster sync", "--user", "MANAGER@demo.test",
+        "--expires-days", "30",
+    )  # fmt: skip
+
+    key = api_key_authenticate(output.strip().splitlines()[-1])
+    assert key.created_by.email == "manager@demo.test"
+    assert key.expires_at == pytest.approx(timezone.now() + timedelta(days=30), abs=timedelta(minutes=1))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "no-such-org", "--name", "x"], "no-such-org"),
+        (["--org", "helix-ai-lab", "--name", "x", "--user", "nobody@demo.test"], "nobody@demo.test"),
+        (["--org", "helix-ai-lab", "--name", "x", "--user", "expert1@demo.test"], "not a member"),
+        (["--org", "meridian-data-services", "--name", "x", "--user", "expert1@demo.test"], "api_keys.manage"),
+        (["--org", "helix-ai-lab", "--name", "  "], "name"),
+    ],
+    ids=["unknown-org", "unknown-user", "not-a-member", "no-permission", "blank-name"],
+)
+def test_create_api_key_refuses_naming_what_is_wrong(seeded, args, message):
+    with pytest.raises(CommandError, match=message):
+        run("create_api_key", *args)
+    assert not ApiKey.objects.exists()
+
+
+def test_create_api_key_refuses_a_non_positive_expiry(seeded):
+    with pytest.raises(CommandError, match="expires-days"):
+        run("create_api_key", "--org", "helix-ai-lab", "--name", "x", "--expires-days", "0")
