@@ -48,3 +48,13 @@ def forget_memberships(user: User) -> None:
     """Drop the per-request membership cache after a membership changed."""
     if hasattr(user, "_membership_cache"):
         del user._membership_cache
+
+
+def require_staff(user: User | None, staff_role: str) -> None:
+    """Platform staff only (operations or finance). Everyone else: NotFound, as if nothing was there."""
+    if user is None or not user.is_authenticated or not user.is_active or user.staff_role != staff_role:
+        raise NotFound("Not found.", code="not_found")
+
+
+def is_staff_role(user: User | None, staff_role: str) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active and user.staff_role == staff_role)

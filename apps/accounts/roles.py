@@ -41,6 +41,9 @@ class Perm:
     MEMBERS_INVITE = "org.members.invite"
     MEMBERS_MANAGE = "org.members.manage"  # change roles, remove members
     API_KEYS_MANAGE = "org.api_keys.manage"
+    ROSTER_VIEW = "workforce.roster.view"
+    ROSTER_MANAGE = "workforce.roster.manage"  # invite, suspend, reinstate, offboard
+    EXPERTS_SEARCH = "workforce.experts.search"
 
 
 _EVERYONE = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.MANAGER, Role.EXPERT}
@@ -64,6 +67,12 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
         OrgKind.INDIVIDUAL: {Role.OWNER},
     },
+    Perm.ROSTER_VIEW: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}},
+    Perm.ROSTER_MANAGE: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}},
+    Perm.EXPERTS_SEARCH: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN, Role.MEMBER},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+    },
 }
 
 
@@ -72,8 +81,12 @@ def role_has_permission(kind: str, role: str, perm: str) -> bool:
 
 
 def invitable_roles(kind: str, inviter_role: str) -> tuple[str, ...]:
-    """Roles an inviter may hand out: only an owner may make another owner."""
-    roles = ROLES_BY_KIND[kind]
+    """Roles an inviter may hand out: only an owner may make another owner.
+
+    Vendor experts join through the roster (with its conflict-of-interest declaration), not
+    through an organisation invitation.
+    """
+    roles = tuple(r for r in ROLES_BY_KIND[kind] if not (kind == OrgKind.VENDOR and r == Role.EXPERT))
     if inviter_role == Role.OWNER:
         return roles
     return tuple(r for r in roles if r != Role.OWNER)

@@ -252,6 +252,39 @@ def _ensure_another_owner(membership: Membership) -> None:
         )
 
 
+def membership_add(*, actor: User | None, organization: Organization, user: User, role: str) -> Membership:
+    """Add ``user`` to ``organization`` directly (staff or system onboarding, no invitation).
+
+    ``actor`` None means the system (demo data, migrations of customers); a person must hold the
+    member-management permission. Idempotent: an existing membership is returned unchanged.
+    """
+    if actor is not None:
+        require(actor, organization, Perm.MEMBERS_MANAGE)
+    if role not in ROLES_BY_KIND[organization.kind]:
+        raise ValidationFailed(
+            f"Role '{role}' does not exist in a {organization.kind} organisation.",
+            details={"role": [f"Choose one of: {', '.join(ROLES_BY_KIND[organization.kind])}."]},
+        )
+    if organization.kind == OrgKind.INDIVIDUAL:
+        raise DomainError(
+            "An independent expert's organisation has a single member.", code="individual_org_single_member"
+        )
+    with transaction.atomic():
+        membership, created = Membership.objects.get_or_create(
+            user=user, organization=organization, defaults={"role": role}
+        )
+        if created:
+            audit(
+                membership,
+                "membership.created",
+                actor=actor,
+                organization_public_id=organization.public_id,
+                data={"role": role, "via": "direct"},
+            )
+    forget_memberships(user)
+    return membership
+
+
 def membership_change_role(*, actor: User, membership: Membership, role: str) -> Membership:
     """Give a member another role (owners only). The last owner cannot be demoted. Idempotent."""
     org = membership.organization

@@ -17,6 +17,7 @@ Environment variables (all optional here; production.py makes some mandatory):
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -44,11 +45,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_countries",
     "apps.core",
     "apps.accounts",
+    "apps.notifications",
     "apps.experts",
     "apps.api",
     "apps.dashboard",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -80,6 +84,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.accounts.context_processors.navigation",
+                "apps.notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -193,6 +198,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "accounts.expire_invitations": {"task": "accounts.expire_invitations", "schedule": 3600.0},
     "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
+    # Daily: expire credentials past their expiry date and send 30-day reminders.
+    "experts.daily_credential_maintenance": {
+        "task": "experts.daily_credential_maintenance",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 
 # --- REST API -----------------------------------------------------------------------------------
@@ -242,6 +252,10 @@ SPECTACULAR_SETTINGS = {
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=168)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
+CREDENTIAL_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+CREDENTIAL_EXPIRY_REMINDER_DAYS = 30
+CREDENTIAL_REVERIFY_DAYS = env.int("CREDENTIAL_REVERIFY_DAYS", default=365)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
 LOGGING = {
     "version": 1,

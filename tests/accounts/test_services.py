@@ -190,6 +190,37 @@ def test_a_vendor_manager_invites_another_manager(vendor, vendor_manager):
     assert invitation.role == Role.MANAGER
 
 
+def test_vendor_experts_join_through_the_roster_not_an_organisation_invitation(vendor, vendor_manager):
+    with pytest.raises(ValidationFailed) as refused:
+        invite(vendor_manager, vendor, role=Role.EXPERT)
+
+    assert "role" in refused.value.details
+    assert not Invitation.objects.filter(organization=vendor).exists()
+
+
+# --- membership_add --------------------------------------------------------------------------------------
+
+
+def test_membership_add_by_an_owner_adds_the_member_once_with_an_audit_row(lab, lab_owner):
+    newcomer = UserFactory()
+
+    first = services.membership_add(actor=lab_owner, organization=lab, user=newcomer, role=Role.MEMBER)
+    again = services.membership_add(actor=lab_owner, organization=lab, user=newcomer, role=Role.ADMIN)
+
+    assert first == again and again.role == Role.MEMBER
+    assert AuditEvent.objects.filter(action="membership.created", target_id=first.pk).count() == 1
+
+
+def test_membership_add_is_refused_to_a_non_owner_and_for_an_individual_org(lab, lab_admin, db):
+    with pytest.raises(PermissionDenied):
+        services.membership_add(actor=lab_admin, organization=lab, user=UserFactory(), role=Role.MEMBER)
+    solo_owner = UserFactory()
+    solo = services.signup_complete(user=solo_owner, account_type=AccountType.EXPERT)
+    with pytest.raises(DomainError):
+        services.membership_add(actor=None, organization=solo, user=UserFactory(), role=Role.OWNER)
+    assert solo.memberships.count() == 1
+
+
 # --- invitation_accept ---------------------------------------------------------------------------------
 
 

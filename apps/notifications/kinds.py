@@ -1,0 +1,24 @@
+"""Every kind of notification the product sends. A capability adds its kinds here when it lands.
+
+People can turn e-mail off per kind; the in-app notification is always kept.
+"""
+
+KINDS: dict[str, str] = {
+    "credential.verified": "A credential of yours was verified",
+    "credential.rejected": "A credential of yours was rejected",
+    "credential.revoked": "A credential of yours was revoked",
+    "credential.expiring": "A credential of yours expires soon",
+    "credential.expired": "A credential of yours expired",
+    "credential.flagged": "A credential was flagged for review (operations)",
+    "credential.submitted": "A credential awaits review (operations)",
+    "roster.invited": "A vendor invited you to its roster",
+    "roster.joined": "An expert joined your roster",
+    "roster.declined": "An expert declined your roster invitation",
+    "roster.suspended": "You were suspended from a roster",
+    "roster.reinstated": "You were reinstated on a roster",
+    "roster.offboarded": "You were offboarded from a roster",
+}
+
+
+def label(kind: str) -> str:
+    return KINDS.get(kind, kind)
