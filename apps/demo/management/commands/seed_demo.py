@@ -3,8 +3,12 @@
 Creates (or finds) one lab, one vendor with a manager and two rostered experts, an independent
 expert with a single-member ``individual`` organisation, and platform finance and operations
 staff, all with the shared demo password and a verified primary e-mail so that they can log in
-under mandatory verification. Existing users are left untouched (a changed password stays
-changed); a second run writes nothing, audit rows included.
+under mandatory verification. The experts get profiles and credentials in every review state
+(pending, verified, rejected, revoked, expired) and the vendor a roster. Existing users are left
+untouched (a changed password stays changed); a second run writes nothing, audit rows included.
+
+It lives in ``apps.demo``, above every domain app, because it composes all of them through their
+services.
 
 Refuses to run under production settings unless ``--force`` is given: the demo password is
 public.
@@ -13,18 +17,23 @@ public.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from io import StringIO
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.models import Membership, Organization, User
 from apps.accounts.roles import OrgKind, Role, StaffRole
-from apps.accounts.services import AccountType, signup_complete
-from apps.core.transitions import audit
+from apps.accounts.services import AccountType, membership_add, signup_complete
+from apps.core.transitions import transition
+from apps.experts import services as experts
+from apps.experts.models import Credential, ExpertProfile, RosterEntry
 
 DEMO_PASSWORD = "demo-password-2026"  # public by design: printed on every run
 LAB_NAME = "Helix AI Lab"
@@ -47,6 +56,137 @@ EXPERT2 = DemoUser("expert2@demo.test", "Dr. Jonas Lindqvist")
 EXPERT3 = DemoUser("expert3@demo.test", "Dr. Mei Tanaka")
 FINANCE = DemoUser("finance@demo.test", "Farah Nasser", StaffRole.FINANCE)
 OPERATIONS = DemoUser("ops@demo.test", "Oliver Grant", StaffRole.OPERATIONS)
+
+PROFILES = {
+    EXPERT1: {
+        "headline": "Board-certified radiologist, 12 years in diagnostic imaging",
+        "bio": "Reads CT and MRI daily; has written rubrics for imaging report evaluation.",
+        "domains": ["radiology", "cardiology"],
+        "languages": ["en", "fr"],
+        "country": "GB",
+        "timezone": "Europe/London",
+        "weekly_hours": 20,
+        "hourly_rate": "120.00",
+        "rate_currency": "USD",
+    },
+    EXPERT2: {
+        "headline": "Staff engineer: Python and distributed systems",
+        "bio": "Reviews code-generation outputs and writes RL environments for backend tasks.",
+        "domains": ["python", "distributed-systems"],
+        "languages": ["en", "sv"],
+        "country": "SE",
+        "timezone": "Europe/Stockholm",
+        "weekly_hours": 30,
+        "hourly_rate": "95.00",
+        "rate_currency": "USD",
+    },
+    EXPERT3: {
+        "headline": "Contract lawyer (New York bar), independent",
+        "bio": "Red-teams legal assistants and writes preference judgments on contract drafting.",
+        "domains": ["contract-law", "intellectual-property"],
+        "languages": ["en", "ja"],
+        "country": "JP",
+        "timezone": "Asia/Tokyo",
+        "weekly_hours": 15,
+        "hourly_rate": "150.00",
+        "rate_currency": "USD",
+    },
+}
+
+# One credential per review state across the three experts.
+CREDENTIALS = {
+    EXPERT1: [
+        {
+            "type": "board_certification",
+            "title": "Diagnostic Radiology Board Certification",
+            "issuer": "Royal College of Radiologists",
+            "identifier": "RCR-448812",
+            "jurisdiction": "United Kingdom",
+            "expires_in_days": 25,
+            "outcome": "verified",
+        },
+        {
+            "type": "professional_licence",
+            "title": "Licence to practise medicine",
+            "issuer": "General Medical Council",
+            "identifier": "GMC-7712093",
+            "jurisdiction": "United Kingdom",
+            "expires_in_days": 700,
+            "outcome": "pending",
+        },
+    ],
+    EXPERT2: [
+        {
+            "type": "degree",
+            "title": "MSc Computer Science",
+            "issuer": "KTH Royal Institute of Technology",
+            "identifier": "KTH-2014-5521",
+            "jurisdiction": "Sweden",
+            "outcome": "verified",
+        },
+        {
+            "type": "employment",
+            "title": "Staff Engineer, payments infrastructure",
+            "issuer": "Nordpay AB",
+            "identifier": "",
+            "jurisdiction": "Sweden",
+            "outcome": "rejected",
+        },
+        {
+            "type": "publication",
+            "title": "Consensus under partial synchrony (workshop paper)",
+            "issuer": "ACM",
+            "identifier": "10.1145/0000000",
+            "jurisdiction": "",
+            "outcome": "revoked",
+        },
+    ],
+    EXPERT3: [
+        {
+            "type": "professional_licence",
+            "title": "Attorney and Counselor at Law",
+            "issuer": "New York State Bar",
+            "identifier": "NY-5123377",
+            "jurisdiction": "New York, USA",
+            "expires_in_days": 400,
+            "outcome": "verified",
+        },
+        {
+            "type": "other",
+            "title": "Certified Information Privacy Professional",
+            "issuer": "IAPP",
+            "identifier": "CIPP-99120",
+            "jurisdiction": "",
+            "expires_in_days": 30,
+            "outcome": "expired",
+        },
+    ],
+}
+
+
+def _demo_pdf(title: str) -> bytes:
+    """A small, valid one-page PDF standing in for a scanned certificate."""
+    text = title.replace("(", "[").replace(")", "]")
+    stream = f"BT /F1 14 Tf 72 720 Td (Demo evidence: {text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
 
 ALL_USERS = (LAB_OWNER, LAB_ADMIN, VENDOR_OWNER, VENDOR_MANAGER, EXPERT1, EXPERT2, EXPERT3, FINANCE, OPERATIONS)
 
@@ -72,7 +212,6 @@ class Command(BaseCommand):
                 "pass --force if you really mean it."
             )
         loaded = StringIO()
-        # The taxonomy lives in apps.experts, above accounts in the layers: load it by fixture name only.
         call_command("loaddata", "domains", stdout=loaded)
         self._taxonomy = loaded.getvalue().strip()
         self._changes: list[str] = []
@@ -90,10 +229,14 @@ class Command(BaseCommand):
 
         vendor = self._signup_org(users[VENDOR_OWNER], AccountType.VENDOR, OrgKind.VENDOR, VENDOR_NAME)
         self._add_member(vendor, users[VENDOR_MANAGER], Role.MANAGER, by=users[VENDOR_OWNER])
-        self._add_member(vendor, users[EXPERT1], Role.EXPERT, by=users[VENDOR_OWNER])
-        self._add_member(vendor, users[EXPERT2], Role.EXPERT, by=users[VENDOR_OWNER])
+        for demo, coi in ((EXPERT1, ""), (EXPERT2, "Consulted for a competing lab until 2025.")):
+            self._roster(vendor, users[demo], by=users[VENDOR_MANAGER], conflict_of_interest=coi)
 
         self._signup_org(users[EXPERT3], AccountType.EXPERT, OrgKind.INDIVIDUAL, None)
+
+        ops = users[OPERATIONS]
+        for demo, profile in PROFILES.items():
+            self._profile(users[demo], profile, credentials=CREDENTIALS[demo], ops=ops)
 
     def _user(self, demo: DemoUser) -> User:
         user = User.objects.filter(email__iexact=demo.email).first()
@@ -121,19 +264,51 @@ class Command(BaseCommand):
         return org
 
     def _add_member(self, org: Organization, user: User, role: str, *, by: User) -> None:
-        # No service adds a member without an invitation (staff/system onboarding); this mirrors
-        # what invitation_accept writes: the membership plus its audit row.
         if Membership.objects.filter(organization=org, user=user).exists():
             return
-        membership = Membership.objects.create(organization=org, user=user, role=role)
-        audit(
-            membership,
-            "membership.created",
-            actor=by,
-            organization_public_id=org.public_id,
-            data={"role": role, "via": "seed_demo"},
-        )
+        membership_add(actor=by, organization=org, user=user, role=role)
         self._changes.append(f"{role} {user.email} in {org.name}")
+
+    def _roster(self, vendor: Organization, user: User, *, by: User, conflict_of_interest: str) -> None:
+        """Put ``user`` on the vendor's roster through the invitation flow, as a real expert joins."""
+        if RosterEntry.objects.filter(vendor=vendor, user=user).exists():
+            return
+        entry, _token = experts.roster_invite(actor=by, vendor=vendor, email=user.email)
+        experts.roster_accept(actor=user, entry=entry, conflict_of_interest=conflict_of_interest)
+        self._changes.append(f"roster: {user.email} active on {vendor.name}")
+
+    def _profile(self, user: User, fields: dict, *, credentials: list[dict], ops: User) -> None:
+        if ExpertProfile.objects.filter(user=user).exclude(headline="").exists():
+            return
+        experts.profile_update(actor=user, **fields)
+        today = timezone.localdate()
+        for spec in credentials:
+            spec = dict(spec)
+            outcome = spec.pop("outcome")
+            expires_in = spec.pop("expires_in_days", None)
+            upload = SimpleUploadedFile(f"{spec['title']}.pdf", _demo_pdf(spec["title"]), "application/pdf")
+            credential = experts.credential_submit(
+                actor=user,
+                evidence=upload,
+                issued_on=today - timedelta(days=spec.pop("issued_days_ago", 900)),
+                expires_on=today + timedelta(days=expires_in) if expires_in else None,
+                **spec,
+            )
+            if outcome in ("verified", "revoked"):
+                experts.credential_verify(actor=ops, credential=credential)
+            if outcome == "revoked":
+                experts.credential_revoke(actor=ops, credential=credential, reason="The issuer reports it withdrawn.")
+            if outcome == "rejected":
+                experts.credential_reject(
+                    actor=ops, credential=credential, reason="The evidence is illegible; upload a clearer scan."
+                )
+            if outcome == "expired":
+                # Demo history: a credential whose expiry date has since passed, as the daily job leaves it.
+                Credential.objects.filter(pk=credential.pk).update(
+                    issued_on=today - timedelta(days=1200), expires_on=today - timedelta(days=10)
+                )
+                transition(credential, Credential.Status.EXPIRED, actor=None, reason="expiry date passed")
+        self._changes.append(f"profile and {len(credentials)} credential(s) for {user.email}")
 
     # --- output ----------------------------------------------------------------------------------
 
