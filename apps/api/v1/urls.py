@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("apps.api.v1.accounts.urls")),
+    path("", include("apps.api.v1.experts.urls")),
+    path("", include("apps.api.v1.notifications.urls")),
 ]
