@@ -9,5 +9,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("api/", include("apps.api.urls")),
     path("", include("apps.accounts.urls")),
+    path("", include("apps.experts.urls")),
+    path("", include("apps.notifications.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -3,7 +3,7 @@
 from django.urls import NoReverseMatch, reverse
 
 from .middleware import get_active_membership
-from .roles import Perm, role_has_permission
+from .roles import OrgKind, Perm, Role, role_has_permission
 
 
 def navigation(request):
@@ -12,8 +12,24 @@ def navigation(request):
         return {}
     membership = get_active_membership(request)
     items = [("Dashboard", reverse("home"))]
+    if user.is_operations:
+        items.append(("Credential queue", reverse("experts:credential_queue")))
+        items.append(("Flags", reverse("experts:flags")))
+    elif not user.is_finance and (
+        membership is None or membership.organization.kind == OrgKind.INDIVIDUAL or membership.role == Role.EXPERT
+    ):
+        # Experts (independent or on a vendor's roster); a person without an organisation may be
+        # an invited expert, so they see their roster invitations.
+        if membership is not None:
+            items.append(("My profile", reverse("experts:profile")))
+            items.append(("Credentials", reverse("experts:credentials")))
+        items.append(("Rosters", reverse("experts:roster_invitations")))
     if membership is not None:
         org = membership.organization
+        if role_has_permission(org.kind, membership.role, Perm.ROSTER_VIEW):
+            items.append(("Roster", reverse("experts:roster", args=[org.slug])))
+        if role_has_permission(org.kind, membership.role, Perm.EXPERTS_SEARCH):
+            items.append(("Find experts", reverse("experts:search")))
         if role_has_permission(org.kind, membership.role, Perm.MEMBERS_VIEW):
             items.append(("Organisation", reverse("accounts:org_settings", args=[org.slug])))
         if role_has_permission(org.kind, membership.role, Perm.API_KEYS_MANAGE):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allauth.mfa.utils import is_mfa_enabled
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,6 +13,8 @@ from apps.accounts.forms import OrganizationForm
 from apps.accounts.middleware import get_active_membership
 from apps.accounts.models import ApiKey, Invitation, Membership
 from apps.accounts.roles import OrgKind, Perm, Role
+from apps.experts import selectors as expert_selectors
+from apps.experts.models import Credential, ExpertProfile, RosterEntry
 
 # Which dashboard a membership sees: presentation only; what it may do is asked of policies.
 _TEMPLATES = {
@@ -34,10 +36,15 @@ def home(request: HttpRequest) -> HttpResponse:
     context: dict = {
         "mfa_enabled": is_mfa_enabled(user),
         "my_invitations": [i for i in selectors.invitation_list_for_email(user.email) if not i.is_expired],
+        "roster_invitations": list(
+            expert_selectors.roster_entries_for_expert(actor=user).filter(status=RosterEntry.Status.INVITED)
+        ),
     }
     if user.is_finance:
         return render(request, "dashboard/finance.html", context)
     if user.is_operations:
+        context["pending_credential_count"] = expert_selectors.credential_review_queue(actor=user).count()
+        context["open_flag_count"] = expert_selectors.credential_flag_list(actor=user).count()
         return render(request, "dashboard/operations.html", context)
 
     membership = get_active_membership(request)
@@ -47,7 +54,23 @@ def home(request: HttpRequest) -> HttpResponse:
 
     context.update(_organization_summary(user, membership))
     template = _TEMPLATES.get((membership.organization.kind, membership.role), "dashboard/vendor_expert.html")
+    if template in ("dashboard/individual.html", "dashboard/vendor_expert.html"):
+        context.update(_expert_summary(user))
     return render(request, template, context)
+
+
+def _expert_summary(user) -> dict:
+    """Workforce facts for an expert: how complete the profile is and where the credentials stand."""
+    profile = ExpertProfile.objects.filter(user=user).first()
+    counts = expert_selectors.credential_counts_for(user)
+    checklist = expert_selectors.profile_checklist(profile, counts)
+    return {
+        "expert_profile": profile,
+        "profile_checklist": checklist,
+        "profile_done": sum(1 for _, done in checklist if done),
+        "credential_counts": [(label, counts.get(value, 0), value) for value, label in Credential.Status.choices],
+        "credential_total": sum(counts.values()),
+    }
 
 
 def _organization_summary(user, membership: Membership) -> dict:
@@ -67,6 +90,10 @@ def _organization_summary(user, membership: Membership) -> dict:
             for i in selectors.invitation_list(actor=user, organization=org).filter(status=Invitation.Status.PENDING)
             if not i.is_expired
         )
+    if policies.has_permission(user, org, Perm.ROSTER_VIEW):
+        rows = expert_selectors.roster_list(actor=user, vendor=org).order_by().values("status").annotate(n=Count("id"))
+        summary["roster_counts"] = {s: 0 for s in RosterEntry.Status.values} | {r["status"]: r["n"] for r in rows}
+    can["search_experts"] = policies.has_permission(user, org, Perm.EXPERTS_SEARCH)
     if can["manage_keys"]:
         summary["active_key_count"] = (
             selectors.api_key_list(actor=user, organization=org)
