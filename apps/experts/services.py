@@ -282,42 +282,45 @@ def _require_reason(reason: str) -> str:
     return reason
 
 
-def credential_reject(*, actor: User, credential: Credential, reason: str) -> bool:
-    """Operations reject a pending credential with a reason the expert sees. Idempotent."""
+def _credential_end(*, actor: User, credential: Credential, to: str, reason: str, kind: str, title: str) -> bool:
+    """Reject or revoke: the reason is required, stored and sent to the expert."""
     require_staff(actor, StaffRole.OPERATIONS)
     reason = _require_reason(reason)
     with transaction.atomic():
-        moved = transition(
-            credential, Credential.Status.REJECTED, actor=actor, reason=reason, extra_updates={"status_reason": reason}
-        )
+        moved = transition(credential, to, actor=actor, reason=reason, extra_updates={"status_reason": reason})
         if moved:
             notify(
                 recipient=credential.profile.user,
-                kind="credential.rejected",
-                title=f"Not verified: {credential.title}",
+                kind=kind,
+                title=f"{title}: {credential.title}",
                 body=f"Reason: {reason}",
                 url="/experts/credentials/",
             )
     return moved
+
+
+def credential_reject(*, actor: User, credential: Credential, reason: str) -> bool:
+    """Operations reject a pending credential with a reason the expert sees. Idempotent."""
+    return _credential_end(
+        actor=actor,
+        credential=credential,
+        to=Credential.Status.REJECTED,
+        reason=reason,
+        kind="credential.rejected",
+        title="Not verified",
+    )
 
 
 def credential_revoke(*, actor: User, credential: Credential, reason: str) -> bool:
     """Operations withdraw a verified credential (e.g. the licence was suspended). Idempotent."""
-    require_staff(actor, StaffRole.OPERATIONS)
-    reason = _require_reason(reason)
-    with transaction.atomic():
-        moved = transition(
-            credential, Credential.Status.REVOKED, actor=actor, reason=reason, extra_updates={"status_reason": reason}
-        )
-        if moved:
-            notify(
-                recipient=credential.profile.user,
-                kind="credential.revoked",
-                title=f"Revoked: {credential.title}",
-                body=f"Reason: {reason}",
-                url="/experts/credentials/",
-            )
-    return moved
+    return _credential_end(
+        actor=actor,
+        credential=credential,
+        to=Credential.Status.REVOKED,
+        reason=reason,
+        kind="credential.revoked",
+        title="Revoked",
+    )
 
 
 def credential_flag_resolve(*, actor: User, flag: CredentialFlag, resolution: str) -> bool:
