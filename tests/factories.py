@@ -1,5 +1,6 @@
 import hashlib
 from datetime import timedelta
+from decimal import Decimal
 
 import factory
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -149,3 +150,97 @@ class RosterEntryFactory(DjangoModelFactory):
     def membership(obj, create, extracted, **kwargs):
         if create and obj.status in (RosterEntry.Status.ACTIVE, RosterEntry.Status.SUSPENDED):
             Membership.objects.get_or_create(user=obj.user, organization=obj.vendor, defaults={"role": Role.EXPERT})
+
+
+# --- Projects and bidding ---------------------------------------------------------------------------
+
+
+class ProjectFactory(DjangoModelFactory):
+    """A complete draft project with guidelines v1: ``project_publish`` accepts it as it is.
+
+    ``published=True`` gives an open project (published a minute ago). ``guidelines=False`` leaves
+    out the guideline version; ``invited=[org, ...]`` sets the invited organisations."""
+
+    class Meta:
+        model = "projects.Project"
+        skip_postgeneration_save = True
+
+    class Params:
+        published = factory.Trait(
+            status="open",
+            published_at=factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1)),
+        )
+
+    lab = factory.SubFactory(OrganizationFactory, kind=OrgKind.LAB)
+    title = factory.Sequence(lambda n: f"Radiology report preferences {n}")
+    description = "Pairwise preferences between two draft radiology reports for the same study."
+    task_type = "preference_comparison"
+    domain = factory.SubFactory(DomainFactory)
+    required_credential_types = factory.LazyFunction(lambda: [CredentialType.BOARD_CERTIFICATION.value])
+    unit_name = "comparison"
+    volume = 1000
+    currency = "USD"
+    budget_cap_minor = 500_000  # 5,000.00 USD
+    target_unit_price = Decimal("2.5000")
+    sla_min_gold_accuracy = Decimal("0.8000")
+    sla_min_alpha = Decimal("0.6000")
+    sla_max_turnaround_days = 3
+    bid_deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(days=14))
+    starts_on = factory.LazyAttribute(lambda o: o.bid_deadline.date() + timedelta(days=7))
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on + timedelta(days=60))
+    visibility = "public"
+    status = "draft"
+
+    @factory.post_generation
+    def guidelines(obj, create, extracted, **kwargs):
+        if create and extracted is not False:
+            from apps.projects.markdown import render_markdown
+            from apps.projects.models import GuidelineVersion
+
+            body = extracted or "# Guidelines\n\nPrefer the report that is **clinically correct**."
+            GuidelineVersion.objects.create(project=obj, number=1, body_markdown=body, body_html=render_markdown(body))
+
+    @factory.post_generation
+    def invited(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.invited_organizations.set(extracted)
+
+
+class BidFactory(DjangoModelFactory):
+    """A submitted bid (revision 1) on an open project, by a vendor whose team is one active roster
+    expert. Pass ``team=[user, ...]`` for another team; an individual bidder's team is its owner."""
+
+    class Meta:
+        model = "bidding.Bid"
+        skip_postgeneration_save = True
+
+    project = factory.SubFactory(ProjectFactory, published=True)
+    bidder = factory.SubFactory(OrganizationFactory, kind=OrgKind.VENDOR)
+    status = "submitted"
+    revision_number = 1
+    unit_price = Decimal("2.0000")
+    currency = factory.LazyAttribute(lambda o: o.project.currency)
+    volume = factory.LazyAttribute(lambda o: o.project.volume or 100)
+    weekly_capacity = 250
+    starts_on = factory.LazyAttribute(lambda o: o.project.starts_on or timezone.localdate() + timedelta(days=30))
+    ends_on = factory.LazyAttribute(lambda o: o.starts_on + timedelta(days=30))
+    proposal = "Two board-certified radiologists, double review on every comparison."
+
+    @factory.post_generation
+    def team(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        from apps.bidding.models import BidRevision
+
+        if extracted is not None:
+            members = list(extracted)
+        elif obj.bidder.kind == OrgKind.INDIVIDUAL:
+            members = list(User.objects.filter(memberships__organization=obj.bidder, memberships__role=Role.OWNER))
+        else:
+            members = [RosterEntryFactory(vendor=obj.bidder, status=RosterEntry.Status.ACTIVE).user]
+        revision = BidRevision.objects.create(
+            bid=obj, number=obj.revision_number, submitted_by=obj.submitted_by, unit_price=obj.unit_price,
+            volume=obj.volume, weekly_capacity=obj.weekly_capacity, starts_on=obj.starts_on, ends_on=obj.ends_on,
+            proposal=obj.proposal,
+        )  # fmt: skip
+        revision.team.set(members)

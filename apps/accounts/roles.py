@@ -44,6 +44,10 @@ class Perm:
     ROSTER_VIEW = "workforce.roster.view"
     ROSTER_MANAGE = "workforce.roster.manage"  # invite, suspend, reinstate, offboard
     EXPERTS_SEARCH = "workforce.experts.search"
+    PROJECTS_VIEW = "projects.view"  # the lab's own projects, bids and comparison
+    PROJECTS_MANAGE = "projects.manage"  # create, edit, publish, cancel, guidelines, answer, award
+    MARKETPLACE_BROWSE = "marketplace.browse"  # open projects a supplier may see, guidelines
+    BIDS_MANAGE = "bids.manage"  # ask questions, submit, revise, withdraw bids
 
 
 _EVERYONE = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.MANAGER, Role.EXPERT}
@@ -73,6 +77,13 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         OrgKind.LAB: {Role.OWNER, Role.ADMIN, Role.MEMBER},
         OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
     },
+    Perm.PROJECTS_VIEW: {OrgKind.LAB: {Role.OWNER, Role.ADMIN, Role.MEMBER}},
+    Perm.PROJECTS_MANAGE: {OrgKind.LAB: {Role.OWNER, Role.ADMIN}},
+    Perm.MARKETPLACE_BROWSE: {
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER, Role.EXPERT},
+        OrgKind.INDIVIDUAL: {Role.OWNER},
+    },
+    Perm.BIDS_MANAGE: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
 }
 
 

@@ -17,6 +17,16 @@ KINDS: dict[str, str] = {
     "roster.suspended": "You were suspended from a roster",
     "roster.reinstated": "You were reinstated on a roster",
     "roster.offboarded": "You were offboarded from a roster",
+    "project.invited": "A lab invited your organisation to bid on a project",
+    "project.bidding_closed": "Bidding closed on a project",
+    "project.cancelled": "A project you bid on was cancelled",
+    "guideline.published": "A project's guidelines have a new version",
+    "question.asked": "A bidder asked a question on your project",
+    "question.answered": "A lab answered a question",
+    "bid.received": "Your project received a bid",
+    "bid.rejected": "Your bid was rejected",
+    "bid.awarded": "Your bid was awarded",
+    "bid.lost": "Your bid was not awarded",
 }
 
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.notifications",
     "apps.experts",
+    "apps.projects",
+    "apps.bidding",
     "apps.api",
     "apps.dashboard",
     "apps.demo",
@@ -198,6 +200,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "accounts.expire_invitations": {"task": "accounts.expire_invitations", "schedule": 3600.0},
     "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
+    # Bidding closes at each project's deadline; a minute's delay at most.
+    "bidding.close_due_projects": {"task": "bidding.close_due_projects", "schedule": 60.0},
     # Daily: expire credentials past their expiry date and send 30-day reminders.
     "experts.daily_credential_maintenance": {
         "task": "experts.daily_credential_maintenance",
