@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("apps.api.v1.accounts.urls")),
     path("", include("apps.api.v1.experts.urls")),
     path("", include("apps.api.v1.notifications.urls")),
+    path("", include("apps.api.v1.projects.urls")),
+    path("", include("apps.api.v1.bidding.urls")),
 ]
