@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/", include("apps.api.urls")),
     path("", include("apps.accounts.urls")),
     path("", include("apps.experts.urls")),
+    path("", include("apps.projects.urls")),
+    path("", include("apps.bidding.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -12,6 +12,14 @@ def navigation(request):
         return {}
     membership = get_active_membership(request)
     items = [("Dashboard", reverse("home"))]
+    if membership is not None:
+        kind, role = membership.organization.kind, membership.role
+        if role_has_permission(kind, role, Perm.PROJECTS_VIEW):
+            items.append(("Projects", reverse("projects:list")))
+        if role_has_permission(kind, role, Perm.MARKETPLACE_BROWSE):
+            items.append(("Marketplace", reverse("projects:marketplace")))
+        if role_has_permission(kind, role, Perm.BIDS_MANAGE):
+            items.append(("My bids", reverse("bidding:bid_list")))
     if user.is_operations:
         items.append(("Credential queue", reverse("experts:credential_queue")))
         items.append(("Flags", reverse("experts:flags")))

@@ -13,8 +13,12 @@ from apps.accounts.forms import OrganizationForm
 from apps.accounts.middleware import get_active_membership
 from apps.accounts.models import ApiKey, Invitation, Membership
 from apps.accounts.roles import OrgKind, Perm, Role
+from apps.bidding import selectors as bidding_selectors
+from apps.bidding.models import Bid, Question
 from apps.experts import selectors as expert_selectors
 from apps.experts.models import Credential, ExpertProfile, RosterEntry
+from apps.projects import selectors as project_selectors
+from apps.projects.models import Project
 
 # Which dashboard a membership sees: presentation only; what it may do is asked of policies.
 _TEMPLATES = {
@@ -53,6 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "dashboard/no_org.html", context)
 
     context.update(_organization_summary(user, membership))
+    context.update(_projects_summary(user, membership))
     template = _TEMPLATES.get((membership.organization.kind, membership.role), "dashboard/vendor_expert.html")
     if template in ("dashboard/individual.html", "dashboard/vendor_expert.html"):
         context.update(_expert_summary(user))
@@ -102,3 +107,47 @@ def _organization_summary(user, membership: Membership) -> dict:
             .count()
         )
     return summary
+
+
+# Statuses a lab always sees on its dashboard; the final ones only once they occur.
+_LAB_STATUSES_SHOWN = {"draft", "open", "bidding_closed", "awarded", "in_progress"}
+
+
+def _projects_summary(user, membership: Membership) -> dict:
+    """Projects facts: a lab's projects by status, open questions and bids to review; a supplier's
+    open projects, live bids and outcomes."""
+    org = membership.organization
+    if policies.has_permission(user, org, Perm.PROJECTS_VIEW):
+        projects = project_selectors.project_list_for_lab(actor=user, lab=org)
+        counts = {r["status"]: r["n"] for r in projects.order_by().values("status").annotate(n=Count("id"))}
+        return {
+            "project_total": sum(counts.values()),
+            "project_counts": [
+                (value, label, counts.get(value, 0))
+                for value, label in Project.Status.choices
+                if value in _LAB_STATUSES_SHOWN or counts.get(value)
+            ],
+            "recent_projects": list(projects[:5]),
+            "open_question_count": Question.objects.filter(project__in=projects, status=Question.Status.OPEN).count(),
+            # Bids are sealed until the close: only closed projects have bids to review.
+            "bids_to_review": Bid.objects.filter(
+                project__in=projects.filter(status=Project.Status.BIDDING_CLOSED), status__in=Bid.LIVE
+            ).count(),
+            "can_manage_projects": policies.has_permission(user, org, Perm.PROJECTS_MANAGE),
+        }
+    if policies.has_permission(user, org, Perm.BIDS_MANAGE):
+        bids = bidding_selectors.bid_list_for_bidder(actor=user, organization=org)
+        counts = {r["status"]: r["n"] for r in bids.order_by().values("status").annotate(n=Count("id"))}
+        return {
+            "market_open_count": project_selectors.project_marketplace_list(actor=user, organization=org).count(),
+            "live_bid_count": sum(counts.get(s, 0) for s in Bid.LIVE),
+            "bid_outcomes": [
+                (Bid.Status.AWARDED, "Awarded", counts.get(Bid.Status.AWARDED, 0)),
+                (Bid.Status.LOST, "Not awarded", counts.get(Bid.Status.LOST, 0)),
+                (Bid.Status.REJECTED, "Rejected", counts.get(Bid.Status.REJECTED, 0)),
+            ],
+            "recent_bids": list(bids[:5]),
+        }
+    if policies.has_permission(user, org, Perm.MARKETPLACE_BROWSE):
+        return {"market_open_count": project_selectors.project_marketplace_list(actor=user, organization=org).count()}
+    return {}

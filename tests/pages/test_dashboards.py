@@ -1,5 +1,7 @@
 """The front page: a landing page for visitors and one dashboard per kind of person."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -66,11 +68,16 @@ def test_vendor_expert_dashboard_shows_no_member_or_key_counts(as_user, expert):
     assert '<p class="stat__label">Members</p>' not in page
 
 
-def test_dashboard_does_not_link_to_pages_that_do_not_exist(as_user, lab_owner):
-    page = text(as_user(lab_owner).get(reverse("home")))
+@pytest.mark.parametrize("persona", ["lab_owner", "vendor_manager", "expert", "operations", "finance"])
+def test_every_link_on_a_dashboard_leads_to_a_page_that_exists(request, as_user, persona):
+    client = as_user(request.getfixturevalue(persona))
+    page = text(client.get(reverse("home")))
 
-    assert "/projects" not in page
-    assert "/bids" not in page
+    hrefs = re.findall(r'href="(/[^"]*)"', page)
+    links = {h.split("#")[0] for h in hrefs if not h.startswith("/static/")} - {"", "/"}
+    assert links
+    for href in sorted(links):
+        assert client.get(href).status_code == 200, href
 
 
 def test_person_without_organisation_sees_invitations_addressed_to_them(as_user, lab, lab_owner, newcomer):
