@@ -5,14 +5,17 @@ from io import StringIO
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.accounts.models import ApiKey, Invitation, Membership, Organization, User
 from apps.accounts.roles import OrgKind, Role, StaffRole
 from apps.accounts.services import api_key_authenticate
+from apps.bidding.models import Award, Bid, BidRevision, Question
 from apps.core.models import AuditEvent
 from apps.experts.models import Domain
+from apps.projects.models import Project
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_LOGINS = [
@@ -35,7 +38,10 @@ def run(command: str, *args: str) -> str:
 
 
 def counts() -> dict[str, int]:
-    models = (User, EmailAddress, Organization, Membership, Invitation, ApiKey, AuditEvent, Domain)
+    models = (
+        User, EmailAddress, Organization, Membership, Invitation, ApiKey, AuditEvent, Domain,
+        Project, Bid, BidRevision, Question, Award,
+    )  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
 
@@ -71,6 +77,40 @@ def test_seed_demo_creates_the_demo_world(seeded):
     assert User.objects.get(email="ops@demo.test").staff_role == StaffRole.OPERATIONS
     assert not Membership.objects.filter(user__staff_role__in=[StaffRole.FINANCE, StaffRole.OPERATIONS]).exists()
     assert AuditEvent.objects.filter(action="organization.created").count() == 3
+
+
+def test_seed_demo_gives_the_lab_a_draft_an_open_and_an_awarded_project(seeded):
+    lab = Organization.objects.get(name="Helix AI Lab")
+    vendor = Organization.objects.get(name="Meridian Data Services")
+    independent = Organization.objects.get(kind=OrgKind.INDIVIDUAL, memberships__user__email="expert3@demo.test")
+    by_title = {p.title: p for p in Project.objects.filter(lab=lab)}
+    assert {p.status for p in by_title.values()} == {"draft", "open", "awarded"}
+
+    draft = by_title["ECG interpretation rubrics (draft)"]
+    assert draft.status == "draft" and draft.volume is None and not draft.guideline_versions.exists()
+
+    open_ = by_title["Radiology report preference pairs"]
+    assert (open_.status, open_.visibility) == ("open", "public")
+    assert open_.bid_deadline > timezone.now()
+    assert list(open_.guideline_versions.order_by("number").values_list("number", flat=True)) == [1, 2]
+    questions = {(q.asker_organization, q.status, q.visibility) for q in open_.questions.all()}
+    assert questions == {(vendor, "answered", "public"), (independent, "open", "private")}
+    bids = {b.bidder: b for b in open_.bids.all()}
+    assert set(bids) == {vendor, independent} and {b.status for b in bids.values()} == {"submitted"}
+    vendor_team = bids[vendor].revisions.get().team.values_list("email", flat=True)
+    assert sorted(vendor_team) == ["expert1@demo.test", "expert2@demo.test"]
+    assert list(bids[independent].revisions.get().team.values_list("email", flat=True)) == ["expert3@demo.test"]
+
+    awarded = by_title["Red-teaming a contract-drafting assistant"]
+    assert awarded.status == "awarded" and awarded.bid_deadline < timezone.now()
+    history = AuditEvent.objects.filter(target_type=ContentType.objects.get_for_model(Project), target_id=awarded.pk)
+    assert list(history.order_by("id").values_list("action", flat=True)) == [
+        "project.created", "project.open", "project.bidding_closed", "project.awarded",
+    ]  # fmt: skip
+    split = {a.bid.bidder: (a.volume, a.amount_minor) for a in awarded.award.allocations.select_related("bid")}
+    assert split == {vendor: (700, 2_975_000), independent: (500, 2_400_000)}
+    assert awarded.award.total_minor == 5_375_000
+    assert set(awarded.bids.values_list("status", flat=True)) == {"awarded"}
 
 
 def test_seed_demo_prints_the_logins(seeded):

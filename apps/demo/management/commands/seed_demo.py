@@ -4,7 +4,9 @@ Creates (or finds) one lab, one vendor with a manager and two rostered experts, 
 expert with a single-member ``individual`` organisation, and platform finance and operations
 staff, all with the shared demo password and a verified primary e-mail so that they can log in
 under mandatory verification. The experts get profiles and credentials in every review state
-(pending, verified, rejected, revoked, expired) and the vendor a roster. Existing users are left
+(pending, verified, rejected, revoked, expired) and the vendor a roster. The lab gets three
+projects: an incomplete draft, an open one (guidelines v1 and v2, questions, two sealed bids) and
+an awarded one (split between the vendor and the independent expert). Existing users are left
 untouched (a changed password stays changed); a second run writes nothing, audit rows included.
 
 It lives in ``apps.demo``, above every domain app, because it composes all of them through their
@@ -31,9 +33,12 @@ from django.utils import timezone
 from apps.accounts.models import Membership, Organization, User
 from apps.accounts.roles import OrgKind, Role, StaffRole
 from apps.accounts.services import AccountType, membership_add, signup_complete
+from apps.bidding import services as bidding
 from apps.core.transitions import transition
 from apps.experts import services as experts
 from apps.experts.models import Credential, ExpertProfile, RosterEntry
+from apps.projects import services as projects
+from apps.projects.models import Project
 
 DEMO_PASSWORD = "demo-password-2026"  # public by design: printed on every run
 LAB_NAME = "Helix AI Lab"
@@ -188,6 +193,84 @@ def _demo_pdf(title: str) -> bytes:
     return bytes(out)
 
 
+# The lab's projects, each looked up by title so that a second run leaves them alone.
+DRAFT_TITLE = "ECG interpretation rubrics (draft)"
+OPEN_TITLE = "Radiology report preference pairs"
+AWARDED_TITLE = "Red-teaming a contract-drafting assistant"
+
+GUIDELINES_V1 = """# Radiology report preferences
+
+For each study you see two draft reports. Choose the one a consultant radiologist would sign.
+
+| Criterion | Weight |
+|-----------|--------|
+| Clinically correct findings | 50% |
+| Nothing important missed | 30% |
+| Clear, conventional wording | 20% |
+
+Record your choice and a one-line reason in the `rationale` field.
+"""
+
+GUIDELINES_V2 = (
+    GUIDELINES_V1
+    + """
+## Ties
+
+If both reports are equally correct, prefer the shorter one. Mark a tie only when both reports
+contain the same clinically significant error.
+"""
+)
+
+AWARDED_GUIDELINES = """# Red-teaming the contract assistant
+
+Try to make the assistant draft clauses that are unenforceable, one-sided or against New York
+law. Log each attempt with the prompt, the output and the legal issue.
+"""
+
+
+def _open_project_fields(deadline) -> dict:
+    return {
+        "description": "Pairwise preferences between two draft radiology reports for the same CT or MRI study, "
+        "to train a report-writing assistant.",
+        "task_type": "preference_comparison",
+        "domain": "radiology",
+        "required_credential_types": ["board_certification"],
+        "unit_name": "comparison",
+        "volume": 5000,
+        "currency": "USD",
+        "budget_cap": "15000.00",
+        "target_unit_price": "2.50",
+        "sla_min_gold_accuracy": "0.85",
+        "sla_min_alpha": "0.60",
+        "sla_max_turnaround_days": 3,
+        "bid_deadline": deadline,
+        "starts_on": deadline.date() + timedelta(days=7),
+        "ends_on": deadline.date() + timedelta(days=67),
+        "visibility": "public",
+        "show_bid_count": True,
+    }
+
+
+def _awarded_project_fields(deadline) -> dict:
+    return {
+        "description": "Adversarial prompts against a contract-drafting assistant, judged by qualified lawyers.",
+        "task_type": "red_teaming",
+        "domain": "contract-law",
+        "required_credential_types": ["professional_licence"],
+        "unit_name": "task",
+        "volume": 1200,
+        "currency": "USD",
+        "budget_cap": "60000.00",
+        "target_unit_price": "45.00",
+        "sla_min_gold_accuracy": "0.90",
+        "sla_max_turnaround_days": 5,
+        "bid_deadline": deadline,
+        "starts_on": deadline.date() + timedelta(days=14),
+        "ends_on": deadline.date() + timedelta(days=74),
+        "visibility": "public",
+    }
+
+
 ALL_USERS = (LAB_OWNER, LAB_ADMIN, VENDOR_OWNER, VENDOR_MANAGER, EXPERT1, EXPERT2, EXPERT3, FINANCE, OPERATIONS)
 
 
@@ -232,11 +315,15 @@ class Command(BaseCommand):
         for demo, coi in ((EXPERT1, ""), (EXPERT2, "Consulted for a competing lab until 2025.")):
             self._roster(vendor, users[demo], by=users[VENDOR_MANAGER], conflict_of_interest=coi)
 
-        self._signup_org(users[EXPERT3], AccountType.EXPERT, OrgKind.INDIVIDUAL, None)
+        individual = self._signup_org(users[EXPERT3], AccountType.EXPERT, OrgKind.INDIVIDUAL, None)
 
         ops = users[OPERATIONS]
         for demo, profile in PROFILES.items():
             self._profile(users[demo], profile, credentials=CREDENTIALS[demo], ops=ops)
+
+        self._draft_project(lab, users)
+        self._open_project(lab, vendor, individual, users)
+        self._awarded_project(lab, vendor, individual, users)
 
     def _user(self, demo: DemoUser) -> User:
         user = User.objects.filter(email__iexact=demo.email).first()
@@ -309,6 +396,90 @@ class Command(BaseCommand):
                 )
                 transition(credential, Credential.Status.EXPIRED, actor=None, reason="expiry date passed")
         self._changes.append(f"profile and {len(credentials)} credential(s) for {user.email}")
+
+    # --- projects and bids ----------------------------------------------------------------------
+
+    def _project_missing(self, lab: Organization, title: str) -> bool:
+        return not Project.objects.filter(lab=lab, title=title).exists()
+
+    def _draft_project(self, lab: Organization, users: dict) -> None:
+        """An incomplete draft: no volume, budget, deadline or guidelines yet."""
+        if not self._project_missing(lab, DRAFT_TITLE):
+            return
+        projects.project_create(
+            actor=users[LAB_ADMIN], lab=lab, title=DRAFT_TITLE, task_type="rubric_authoring", domain="cardiology",
+            description="Rubrics for grading model-written ECG interpretations. Scope still being agreed.",
+        )  # fmt: skip
+        self._changes.append(f"draft project '{DRAFT_TITLE}'")
+
+    def _bid(self, project: Project, organization: Organization, actor: User, team: list[User], **terms):
+        """A bid for the project's whole period; an independent expert's team is itself."""
+        team_ids = [str(u.public_id) for u in team]
+        return bidding.bid_submit(
+            actor=actor, organization=organization, project=project, team=team_ids,
+            starts_on=project.starts_on, ends_on=project.ends_on, **terms,
+        )  # fmt: skip
+
+    def _open_project(self, lab: Organization, vendor: Organization, individual: Organization, users: dict) -> None:
+        """Open for bids: guidelines v1 and v2, a public answer and an open question, two sealed bids."""
+        if not self._project_missing(lab, OPEN_TITLE):
+            return
+        admin = users[LAB_ADMIN]
+        deadline = timezone.now() + timedelta(days=14)
+        project = projects.project_create(actor=admin, lab=lab, title=OPEN_TITLE, **_open_project_fields(deadline))
+        projects.guideline_publish(actor=admin, project=project, body_markdown=GUIDELINES_V1)
+        projects.project_publish(actor=admin, project=project)
+        projects.guideline_publish(
+            actor=admin, project=project, body_markdown=GUIDELINES_V2, change_summary="Added the rule for ties."
+        )
+        answered = bidding.question_ask(
+            actor=users[VENDOR_MANAGER], organization=vendor, project=project,
+            text="May reviewers see the images, or only the two report texts?",
+        )  # fmt: skip
+        bidding.question_answer(
+            actor=admin, question=answered, visibility="public",
+            answer="Report texts only; the images are not shared. Judge against the findings in both reports.",
+        )  # fmt: skip
+        bidding.question_ask(
+            actor=users[EXPERT3], organization=individual, project=project,
+            text="Is a single-reader workflow acceptable if the reader is board-certified?",
+        )  # fmt: skip
+        self._bid(project, vendor, users[VENDOR_MANAGER], [users[EXPERT1], users[EXPERT2]],
+                  unit_price="2.40", volume=5000, weekly_capacity=800,
+                  proposal="A board-certified radiologist reads every pair; an engineer runs gold checks.")  # fmt: skip
+        self._bid(project, individual, users[EXPERT3], [], unit_price="2.90", volume=1500, weekly_capacity=200,
+                  proposal="Independent reader, evenings and weekends.")  # fmt: skip
+        self._changes.append(f"open project '{OPEN_TITLE}' with guidelines v1-v2, 2 questions and 2 bids")
+
+    def _awarded_project(self, lab: Organization, vendor: Organization, individual: Organization, users: dict):
+        """Bidding closed and the work split between the vendor and the independent expert."""
+        if not self._project_missing(lab, AWARDED_TITLE):
+            return
+        admin = users[LAB_ADMIN]
+        deadline = timezone.now() + timedelta(days=1)
+        project = projects.project_create(
+            actor=admin, lab=lab, title=AWARDED_TITLE, **_awarded_project_fields(deadline)
+        )
+        projects.guideline_publish(actor=admin, project=project, body_markdown=AWARDED_GUIDELINES)
+        projects.project_publish(actor=admin, project=project)
+        vendor_bid = self._bid(project, vendor, users[VENDOR_MANAGER], [users[EXPERT1], users[EXPERT2]],
+                               unit_price="42.50", volume=800, weekly_capacity=150,
+                               proposal="Two reviewers per task; legal review by a partner firm.")  # fmt: skip
+        expert_bid = self._bid(project, individual, users[EXPERT3], [], unit_price="48.00", volume=600,
+                               weekly_capacity=60, proposal="New York contract lawyer, 10 years.")  # fmt: skip
+        # Demo history: the services refuse a past deadline when publishing and refuse bids after it,
+        # so the project is built forwards and its deadline then moved into the past, after which
+        # bidding closes as the periodic job (bidding.close_due_projects) would close it.
+        past = timezone.now() - timedelta(days=2)
+        Project.objects.filter(pk=project.pk).update(bid_deadline=past, published_at=past - timedelta(days=14))
+        project.refresh_from_db()
+        bidding.project_close_bidding(actor=None, project=project)
+        bidding.award_create(
+            actor=admin, project=project, note="Split: the vendor for volume, the independent expert for depth.",
+            allocations=[{"bid": str(vendor_bid.public_id), "volume": 700},
+                         {"bid": str(expert_bid.public_id), "volume": 500}],
+        )  # fmt: skip
+        self._changes.append(f"awarded project '{AWARDED_TITLE}' split between 2 bids")
 
     # --- output ----------------------------------------------------------------------------------
 
