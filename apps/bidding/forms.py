@@ -129,7 +129,7 @@ class AwardForm(forms.Form):
             self.fields[f"allocations[{index}].volume"] = forms.IntegerField(
                 required=False,
                 min_value=0,
-                label=f"Volume for {bid.bidder.name}",
+                label=f"Volume for {bid.bidder_label}",
                 widget=forms.NumberInput(attrs={"min": "0", "max": str(bid.volume), "data-award-volume": ""}),
             )
         self._sent: list[int] = []

@@ -36,6 +36,13 @@ class Question(BaseModel):
     class Meta:
         ordering = ["created_at", "id"]
 
+    @property
+    def asker_label(self) -> str:
+        """How the lab sees who asked: a vendor's name, an independent expert's handle."""
+        from apps.experts.selectors import supplier_label
+
+        return supplier_label(self.asker_organization, getattr(self, "asker_handle", None))
+
 
 class Bid(BaseModel):
     """A supplier's sealed offer on a project. The figures of the current revision are copied here
@@ -89,6 +96,13 @@ class Bid(BaseModel):
 
     def __str__(self) -> str:
         return f"Bid {self.public_id} by {self.bidder_id} on {self.project_id} ({self.status})"
+
+    @property
+    def bidder_label(self) -> str:
+        """How the lab sees the bidder: a vendor's name, an independent expert's handle."""
+        from apps.experts.selectors import supplier_label
+
+        return supplier_label(self.bidder, getattr(self, "bidder_handle", None))
 
 
 class BidRevision(BaseModel):

@@ -17,7 +17,7 @@ from apps.accounts.roles import OrgKind, Perm
 from apps.core.errors import DomainError, NotFound, ValidationFailed
 from apps.core.money import Money, to_minor
 from apps.experts.models import Credential
-from apps.experts.selectors import verified_credentials_q
+from apps.experts.selectors import owner_handle, verified_credentials_q
 from apps.projects.models import Project
 from apps.projects.selectors import project_visible_to_supplier
 
@@ -27,7 +27,9 @@ _BAD_ID = (ValueError, TypeError, ValidationError)
 
 
 def _bid_relations(qs: QuerySet[Bid]) -> QuerySet[Bid]:
-    return qs.select_related("project__lab", "bidder", "submitted_by", "allocation")
+    return qs.select_related("project__lab", "bidder", "submitted_by", "allocation").annotate(
+        bidder_handle=owner_handle("bidder_id")
+    )
 
 
 def bid_list_for_bidder(*, actor: User, organization: Organization, project: Project | None = None) -> QuerySet[Bid]:
@@ -99,7 +101,11 @@ def question_list(*, actor: User, organization: Organization | None, project: Pr
             Q(asker_organization=organization)
             | Q(status=Question.Status.ANSWERED, visibility=Question.Visibility.PUBLIC)
         )
-    return qs.select_related("asker_organization", "project").order_by("created_at", "id")
+    return (
+        qs.select_related("asker_organization", "project")
+        .annotate(asker_handle=owner_handle("asker_organization_id"))
+        .order_by("created_at", "id")
+    )
 
 
 def question_get_for_lab(*, actor: User, lab: Organization, public_id: UUID | str) -> Question:

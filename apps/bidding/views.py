@@ -110,7 +110,7 @@ def _chart(rows: list[selectors.ComparisonRow]) -> dict | None:
         y = index * (CHART_BAR + CHART_GAP)
         bars.append(
             {
-                "label": row.bid.bidder.name,
+                "label": row.bid.bidder_label,
                 "value": row.cost_per_quality_unit,
                 "currency": row.bid.currency,
                 "y": y,
@@ -351,7 +351,7 @@ def bid_shortlist(request: HttpRequest, public_id, bid_id) -> HttpResponse:
     def action(project):
         bid = _lab_bid(request, project, bid_id)
         services.bid_shortlist(actor=request.user, bid=bid)
-        return f"The bid from {bid.bidder.name} is shortlisted."
+        return f"The bid from {bid.bidder_label} is shortlisted."
 
     return _lab_action(request, public_id, action)
 
@@ -365,7 +365,7 @@ def bid_reject(request: HttpRequest, public_id, bid_id) -> HttpResponse:
     def action(project):
         bid = _lab_bid(request, project, bid_id)
         services.bid_reject(actor=request.user, bid=bid, reason=reason)
-        return f"The bid from {bid.bidder.name} is rejected; they see your reason."
+        return f"The bid from {bid.bidder_label} is rejected; they see your reason."
 
     return _lab_action(request, public_id, action)
 

@@ -14,12 +14,12 @@ from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.utils import timezone
 
 from apps.accounts.models import Organization, User
 from apps.accounts.policies import is_staff_role, require, require_staff
-from apps.accounts.roles import OrgKind, Perm, StaffRole
+from apps.accounts.roles import OrgKind, Perm, Role, StaffRole
 from apps.core.errors import NotFound, ValidationFailed
 
 from .models import Credential, CredentialFlag, Domain, ExpertProfile, RosterEntry
@@ -246,3 +246,34 @@ def identity_visible_to(*, actor: User, organization: Organization | None, profi
     if organization is None or organization.kind != OrgKind.VENDOR:
         return False
     return RosterEntry.objects.filter(vendor=organization, user_id=profile.user_id, status__in=OPEN_ROSTER).exists()
+
+
+# --- How a supplier is named to a lab ----------------------------------------------------------------
+
+
+def owner_handle(org_ref: str):
+    """A subquery for the pseudonymous handle of the owner of the organisation at ``org_ref`` (an
+    OuterRef path such as "bidder_id"): how an independent expert is named to labs."""
+    return Subquery(
+        ExpertProfile.objects.filter(
+            user__memberships__organization_id=OuterRef(org_ref), user__memberships__role=Role.OWNER
+        ).values("handle")[:1]
+    )
+
+
+def supplier_label(organization: Organization | None, handle: str | None = None) -> str:
+    """A vendor by its name; an independent expert, whose organisation carries their own name, by the
+    pseudonymous handle only (labs do not see experts' names before a contract assignment)."""
+    if organization is None:
+        return "—"
+    if organization.kind != OrgKind.INDIVIDUAL:
+        return organization.name
+    if handle is None:
+        handle = (
+            ExpertProfile.objects.filter(
+                user__memberships__organization=organization, user__memberships__role=Role.OWNER
+            )
+            .values_list("handle", flat=True)
+            .first()
+        )
+    return f"Independent expert {handle}" if handle else "Independent expert"

@@ -161,3 +161,9 @@ class GuidelineAcknowledgement(BaseModel):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["version", "user"], name="guideline_ack_unique")]
+
+    @property
+    def organization_label(self) -> str:
+        from apps.experts.selectors import supplier_label
+
+        return supplier_label(self.organization, getattr(self, "organization_handle", None))

@@ -20,6 +20,7 @@ from apps.accounts.roles import OrgKind, Perm
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.money import SUPPORTED_CURRENCIES, to_minor
 from apps.experts.models import Domain
+from apps.experts.selectors import owner_handle
 
 from .models import GuidelineAcknowledgement, GuidelineVersion, Project, Visibility
 
@@ -117,6 +118,7 @@ def guideline_acknowledgements(*, actor: User, project: Project) -> QuerySet[Gui
     return (
         GuidelineAcknowledgement.objects.filter(version__project=project)
         .select_related("version", "user__expert_profile", "organization")
+        .annotate(organization_handle=owner_handle("organization_id"))
         .order_by("-version__number", "created_at")
     )
 

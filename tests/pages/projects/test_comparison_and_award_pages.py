@@ -79,7 +79,7 @@ def test_the_lab_sees_sealed_before_the_close_and_the_comparison_after(as_user, 
     assert '<strong class="cpqu">3.0000</strong>' in table  # 2.40 / 0.80
     assert '<strong class="cpqu">3.8750</strong>' in table  # 3.10 / 0.80
     # ranked: the cheapest quality-adjusted unit first
-    assert table.index("Northwind Annotation") < table.index("Southwind Labelling") < table.index("Dr Ada Solo")
+    assert table.index("Northwind Annotation") < table.index("Southwind Labelling") < table.index("Independent expert")
     start = after.index('id="cost-chart"')
     chart = after[start : after.index("</svg>", start)]
     assert chart.count('class="chart__bar"') == 3
@@ -96,7 +96,7 @@ def test_the_comparison_sorts_by_the_chosen_column(as_user, lab_owner, contest):
         traveller.stop()
 
     table = page[page.index('id="comparison"') :]
-    assert table.index("Northwind Annotation") < table.index("Southwind Labelling") < table.index("Dr Ada Solo")
+    assert table.index("Northwind Annotation") < table.index("Southwind Labelling") < table.index("Independent expert")
     assert 'aria-sort="descending"' in table
     assert "?sort=unit_price#bids" in table
 
@@ -245,3 +245,20 @@ def test_a_second_award_is_refused_with_a_message(as_user, lab_owner, contest):
 
     assert "Not awarded: the project is awarded" in text(response)
     assert Award.objects.get(project=project).allocations.count() == 1
+
+
+def test_an_independent_expert_bidder_is_named_to_the_lab_by_handle_never_by_name(
+    as_user, lab_owner, contest, independent
+):
+    project, bids = contest
+    traveller = close(project)
+    try:
+        bidding_services.bid_shortlist(actor=lab_owner, bid=bids["solo"])
+        page = text(as_user(lab_owner).get(detail_url(project)))
+    finally:
+        traveller.stop()
+
+    handle = independent["user"].expert_profile.handle
+    assert f"Independent expert {handle}" in page
+    assert "Ada Solo" not in page
+    assert independent["user"].email not in page
