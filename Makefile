@@ -49,8 +49,11 @@ lint: venv
 worker: venv
 	$(BIN)/celery -A marketplace worker --beat --loglevel=INFO
 
+# Ingest benchmark: 1,000,000 JSONL judgments through batch_submit vs PostgreSQL COPY of the same rows
+# (throwaway database bench_ingest on postgres@127.0.0.1:5432; skipped when there is no server).
 bench: venv
-	@echo "no benchmarks yet"
+	@echo "PostgreSQL server: $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} (set BENCH_DATABASE_URL=postgres://user@host:port/postgres to point elsewhere; BENCH_ARGS='--rows 200000' for a quick run)"
+	$(PY) bench/ingest.py $(BENCH_ARGS)
 
 ci:
 	bash .ci/run

@@ -244,3 +244,74 @@ class BidFactory(DjangoModelFactory):
             proposal=obj.proposal,
         )  # fmt: skip
         revision.team.set(members)
+
+
+# --- Contracts and delivered work -----------------------------------------------------------------------------
+
+
+CONTRACT_TERMS = {
+    "unit_rate": Decimal("2.0000"),
+    "currency": "USD",
+    "volume_cap": 10_000,
+    "budget_cap_minor": 2_000_000,  # 20,000.00 USD
+    "quality_pay": [["0.95", "1.10"], ["0.85", "1.00"], ["0.75", "0.90"]],
+    "label_set": ["A", "B", "tie"],
+    "review_window_days": 5,
+    "appeal_window_days": 7,
+}
+
+
+class ContractFactory(DjangoModelFactory):
+    """An ACTIVE contract between the project's lab and a vendor, with v1 terms EFFECTIVE and in force.
+
+    ``terms={...}`` overrides any of ``CONTRACT_TERMS`` (e.g. ``terms={"label_set": ["yes", "no"]}``).
+    Built directly, without the contracts services (no signatures, no gates)."""
+
+    class Meta:
+        model = "contracts.Contract"
+        skip_postgeneration_save = True
+
+    project = factory.SubFactory(
+        ProjectFactory, status="in_progress", published_at=factory.LazyFunction(lambda: timezone.now())
+    )
+    lab = factory.LazyAttribute(lambda o: o.project.lab)
+    supplier = factory.SubFactory(OrganizationFactory, kind=OrgKind.VENDOR)
+    status = "active"
+
+    @factory.post_generation
+    def terms(obj, create, extracted, **kwargs):
+        if not create:
+            return
+        from apps.contracts.models import ContractVersion
+
+        terms = {**CONTRACT_TERMS, **(extracted or {})}
+        starts_on = terms.pop("starts_on", timezone.localdate())
+        version = ContractVersion.objects.create(
+            contract=obj,
+            number=1,
+            status="effective",
+            starts_on=starts_on,
+            ends_on=terms.pop("ends_on", starts_on + timedelta(days=90)),
+            effective_from=starts_on,
+            terms_hash=hashlib.sha256(repr(sorted(terms.items())).encode()).hexdigest(),
+            **terms,
+        )
+        obj.current_version = version
+        obj.save(update_fields=["current_version", "updated_at"])
+
+
+class AssignmentFactory(DjangoModelFactory):
+    """An ACTIVE assignment of an expert (who gets an expert profile) to a contract; no gates checked."""
+
+    class Meta:
+        model = "contracts.Assignment"
+        skip_postgeneration_save = True
+
+    contract = factory.SubFactory(ContractFactory)
+    expert = factory.SubFactory(UserFactory)
+    status = "active"
+
+    @factory.post_generation
+    def profile(obj, create, extracted, **kwargs):
+        if create:
+            ExpertProfile.objects.get_or_create(user=obj.expert)

@@ -48,6 +48,11 @@ class Perm:
     PROJECTS_MANAGE = "projects.manage"  # create, edit, publish, cancel, guidelines, answer, award
     MARKETPLACE_BROWSE = "marketplace.browse"  # open projects a supplier may see, guidelines
     BIDS_MANAGE = "bids.manage"  # ask questions, submit, revise, withdraw bids
+    CONTRACTS_VIEW = "contracts.view"
+    CONTRACTS_SIGN = "contracts.sign"  # sign, propose amendments; the lab also pauses, resumes, completes
+    ASSIGNMENTS_MANAGE = "contracts.assignments.manage"  # the supplier assigns and ends experts
+    WORK_SUBMIT = "work.submit"  # the supplier delivers batches and appeals rejections
+    WORK_REVIEW = "work.review"  # the lab uploads gold and reviews batches
 
 
 _EVERYONE = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.MANAGER, Role.EXPERT}
@@ -84,6 +89,19 @@ GRANTS: dict[str, dict[str, set[str]]] = {
         OrgKind.INDIVIDUAL: {Role.OWNER},
     },
     Perm.BIDS_MANAGE: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
+    Perm.CONTRACTS_VIEW: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN, Role.MEMBER},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+        OrgKind.INDIVIDUAL: {Role.OWNER},
+    },
+    Perm.CONTRACTS_SIGN: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+        OrgKind.INDIVIDUAL: {Role.OWNER},
+    },
+    Perm.ASSIGNMENTS_MANAGE: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
+    Perm.WORK_SUBMIT: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
+    Perm.WORK_REVIEW: {OrgKind.LAB: {Role.OWNER, Role.ADMIN}},
 }
 
 

@@ -22,6 +22,7 @@ from apps.notifications.services import notify_many
 from apps.projects.models import Project
 from apps.projects.selectors import project_visible_to_supplier
 
+from . import hooks
 from .models import Award, AwardAllocation, Bid, BidRevision, Question
 
 
@@ -477,6 +478,8 @@ def award_create(*, actor: User, project: Project, allocations: list[dict[str, A
             organization_public_id=locked.lab.public_id,
             data={"volume": total_volume, "total_minor": total_minor, "bids": len(rows)},
         )
+        # Contracts (a layer above) turn each allocation into a contract in this same transaction.
+        hooks.project_awarded.fire(award=award, actor=actor)
     project.refresh_from_db()
     return award
 

@@ -27,6 +27,7 @@ from apps.core.money import SUPPORTED_CURRENCIES, to_minor
 from apps.core.transitions import audit, transition
 from apps.notifications.services import notify, notify_many
 
+from . import hooks
 from .evidence import inspect_evidence
 from .models import Credential, CredentialFlag, CredentialType, Domain, ExpertProfile, RosterEntry
 
@@ -313,14 +314,18 @@ def credential_reject(*, actor: User, credential: Credential, reason: str) -> bo
 
 def credential_revoke(*, actor: User, credential: Credential, reason: str) -> bool:
     """Operations withdraw a verified credential (e.g. the licence was suspended). Idempotent."""
-    return _credential_end(
-        actor=actor,
-        credential=credential,
-        to=Credential.Status.REVOKED,
-        reason=reason,
-        kind="credential.revoked",
-        title="Revoked",
-    )
+    with transaction.atomic():
+        moved = _credential_end(
+            actor=actor,
+            credential=credential,
+            to=Credential.Status.REVOKED,
+            reason=reason,
+            kind="credential.revoked",
+            title="Revoked",
+        )
+        if moved:
+            hooks.credential_lapsed.fire(credential=credential)
+    return moved
 
 
 def credential_flag_resolve(*, actor: User, flag: CredentialFlag, resolution: str) -> bool:
@@ -340,8 +345,11 @@ def credentials_expire_due(*, today: date | None = None) -> int:
     count = 0
     for credential in due.iterator():
         with transaction.atomic():
+            was_verified = credential.status == Credential.Status.VERIFIED
             if transition(credential, Credential.Status.EXPIRED, actor=None, reason="expiry date passed"):
                 count += 1
+                if was_verified:
+                    hooks.credential_lapsed.fire(credential=credential)
                 notify(
                     recipient=credential.profile.user,
                     kind="credential.expired",

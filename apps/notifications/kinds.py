@@ -27,6 +27,18 @@ KINDS: dict[str, str] = {
     "bid.rejected": "Your bid was rejected",
     "bid.awarded": "Your bid was awarded",
     "bid.lost": "Your bid was not awarded",
+    "contract.created": "A contract awaits your signature",
+    "contract.signed": "The other side signed a contract",
+    "contract.activated": "A contract is active",
+    "contract.status_changed": "A contract was paused, resumed, completed or terminated",
+    "amendment.proposed": "A contract amendment awaits your signature",
+    "amendment.effective": "A contract amendment took effect",
+    "assignment.created": "You were assigned to a contract",
+    "assignment.suspended": "An assignment was suspended: a gate no longer holds",
+    "batch.submitted": "A work batch was delivered",
+    "batch.reviewed": "Your work batch was reviewed",
+    "appeal.opened": "A rejected batch was appealed (operations)",
+    "appeal.decided": "An appeal was decided",
 }
 
 

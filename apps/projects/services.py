@@ -19,6 +19,7 @@ from apps.core.transitions import audit, transition
 from apps.experts.models import CredentialType, Domain
 from apps.notifications.services import notify_many
 
+from . import hooks
 from .markdown import render_markdown
 from .models import GuidelineAcknowledgement, GuidelineVersion, Project, TaskType, Unit, Visibility
 from .selectors import project_visible_to_supplier
@@ -337,6 +338,8 @@ def guideline_publish(
                 body=version.change_summary,
                 url=f"/marketplace/{locked.public_id}/",
             )
+        # Assignments (a layer above) are re-checked against the new version in this transaction.
+        hooks.guideline_published.fire(version=version)
     return version
 
 

@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "apps.experts",
     "apps.projects",
     "apps.bidding",
+    "apps.contracts",
+    "apps.work",
     "apps.api",
     "apps.dashboard",
     "apps.demo",
@@ -202,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
     "api.purge_idempotency_records": {"task": "api.purge_idempotency_records", "schedule": 3600.0},
     # Bidding closes at each project's deadline; a minute's delay at most.
     "bidding.close_due_projects": {"task": "bidding.close_due_projects", "schedule": 60.0},
+    # Batches unreviewed past the contract's review window are accepted; five minutes late at most.
+    "work.auto_accept_due_batches": {"task": "work.auto_accept_due_batches", "schedule": 300.0},
+    "contracts.apply_due_amendments": {"task": "contracts.apply_due_amendments", "schedule": 3600.0},
+    "contracts.recheck_assignments": {"task": "contracts.recheck_assignments", "schedule": 900.0},
     # Daily: expire credentials past their expiry date and send 30-day reminders.
     "experts.daily_credential_maintenance": {
         "task": "experts.daily_credential_maintenance",
