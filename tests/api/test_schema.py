@@ -80,9 +80,30 @@ ENDPOINTS = {
     ("get", "/api/v1/projects/{project_id}/bids/"),
     ("get", "/api/v1/projects/{project_id}/bid-comparison/"),
     ("post", "/api/v1/projects/{project_id}/award/"),
+    # Contracts
+    ("get", "/api/v1/contracts/"),
+    ("get", "/api/v1/contracts/{contract_id}/"),
+    ("post", "/api/v1/contracts/{contract_id}/sign/"),
+    ("post", "/api/v1/contracts/{contract_id}/pause/"),
+    ("post", "/api/v1/contracts/{contract_id}/resume/"),
+    ("post", "/api/v1/contracts/{contract_id}/complete/"),
+    ("post", "/api/v1/contracts/{contract_id}/terminate/"),
+    ("get", "/api/v1/contracts/{contract_id}/versions/"),
+    ("get", "/api/v1/contracts/{contract_id}/versions/{version_id}/"),
+    ("get", "/api/v1/contracts/{contract_id}/amendments/"),
+    ("post", "/api/v1/contracts/{contract_id}/amendments/"),
+    ("get", "/api/v1/contracts/{contract_id}/milestones/"),
+    ("post", "/api/v1/contracts/{contract_id}/nda/accept/"),
+    ("get", "/api/v1/contracts/{contract_id}/gates/"),
+    ("get", "/api/v1/contracts/{contract_id}/assignments/"),
+    ("post", "/api/v1/contracts/{contract_id}/assignments/"),
+    ("post", "/api/v1/contracts/{contract_id}/assignments/{assignment_id}/end/"),
+    ("post", "/api/v1/contracts/{contract_id}/assignments/{assignment_id}/resume/"),
 }
 # Collections that are short fixed lists, not paginated.
 UNPAGINATED = {"/api/v1/notification-preferences/"}
+# Single objects whose paths end in "s/" (a contract's two milestone sets; one expert's unmet gates).
+UNPAGINATED |= {"/api/v1/contracts/{contract_id}/milestones/", "/api/v1/contracts/{contract_id}/gates/"}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.api.v1.notifications.urls")),
     path("", include("apps.api.v1.projects.urls")),
     path("", include("apps.api.v1.bidding.urls")),
+    path("", include("apps.api.v1.contracts.urls")),
 ]
