@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("apps.experts.urls")),
     path("", include("apps.projects.urls")),
     path("", include("apps.bidding.urls")),
+    path("", include("apps.contracts.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.dashboard.urls")),
 ]

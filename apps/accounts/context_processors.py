@@ -20,6 +20,11 @@ def navigation(request):
             items.append(("Marketplace", reverse("projects:marketplace")))
         if role_has_permission(kind, role, Perm.BIDS_MANAGE):
             items.append(("My bids", reverse("bidding:bid_list")))
+        if role_has_permission(kind, role, Perm.CONTRACTS_VIEW):
+            items.append(("Contracts", reverse("contracts:list")))
+        elif role == Role.EXPERT:
+            # A vendor's expert sees the contracts they work on (assignments, NDAs), not the vendor's.
+            items.append(("Assignments", reverse("contracts:assignments")))
     if user.is_operations:
         items.append(("Credential queue", reverse("experts:credential_queue")))
         items.append(("Flags", reverse("experts:flags")))

@@ -15,6 +15,7 @@ from apps.accounts.models import ApiKey, Invitation, Membership
 from apps.accounts.roles import OrgKind, Perm, Role
 from apps.bidding import selectors as bidding_selectors
 from apps.bidding.models import Bid, Question
+from apps.contracts import views as contract_pages
 from apps.experts import selectors as expert_selectors
 from apps.experts.models import Credential, ExpertProfile, RosterEntry
 from apps.projects import selectors as project_selectors
@@ -58,9 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
     context.update(_organization_summary(user, membership))
     context.update(_projects_summary(user, membership))
+    context.update(_contracts_summary(user, membership))
     template = _TEMPLATES.get((membership.organization.kind, membership.role), "dashboard/vendor_expert.html")
     if template in ("dashboard/individual.html", "dashboard/vendor_expert.html"):
         context.update(_expert_summary(user))
+        # The contracts the expert works on: assignments and the NDAs still to accept.
+        context.update(contract_pages.expert_work(user))
     return render(request, template, context)
 
 
@@ -107,6 +111,13 @@ def _organization_summary(user, membership: Membership) -> dict:
             .count()
         )
     return summary
+
+
+def _contracts_summary(user, membership: Membership) -> dict:
+    """A party's contracts: those awaiting its signature and the active ones."""
+    if not policies.has_permission(user, membership.organization, Perm.CONTRACTS_VIEW):
+        return {}
+    return {"show_contracts": True, **contract_pages.contracts_summary(user, membership.organization)}
 
 
 # Statuses a lab always sees on its dashboard; the final ones only once they occur.
