@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("apps.projects.urls")),
     path("", include("apps.bidding.urls")),
     path("", include("apps.contracts.urls")),
+    path("", include("apps.work.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.dashboard.urls")),
 ]

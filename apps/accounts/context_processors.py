@@ -28,6 +28,7 @@ def navigation(request):
     if user.is_operations:
         items.append(("Credential queue", reverse("experts:credential_queue")))
         items.append(("Flags", reverse("experts:flags")))
+        items.append(("Appeals", reverse("work:appeals")))
     elif not user.is_finance and (
         membership is None or membership.organization.kind == OrgKind.INDIVIDUAL or membership.role == Role.EXPERT
     ):

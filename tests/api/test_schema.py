@@ -99,6 +99,20 @@ ENDPOINTS = {
     ("post", "/api/v1/contracts/{contract_id}/assignments/"),
     ("post", "/api/v1/contracts/{contract_id}/assignments/{assignment_id}/end/"),
     ("post", "/api/v1/contracts/{contract_id}/assignments/{assignment_id}/resume/"),
+    # Work
+    ("get", "/api/v1/projects/{project_id}/gold/"),
+    ("post", "/api/v1/projects/{project_id}/gold/"),
+    ("get", "/api/v1/contracts/{contract_id}/batches/"),
+    ("post", "/api/v1/contracts/{contract_id}/batches/"),
+    ("get", "/api/v1/batches/{batch_id}/"),
+    ("post", "/api/v1/batches/{batch_id}/accept/"),
+    ("post", "/api/v1/batches/{batch_id}/partially-accept/"),
+    ("post", "/api/v1/batches/{batch_id}/reject/"),
+    ("post", "/api/v1/batches/{batch_id}/appeal/"),
+    ("get", "/api/v1/batches/{batch_id}/judgments/"),
+    ("get", "/api/v1/batches/{batch_id}/datasheet/"),
+    ("get", "/api/v1/appeals/"),
+    ("post", "/api/v1/appeals/{appeal_id}/decide/"),
 }
 # Collections that are short fixed lists, not paginated.
 UNPAGINATED = {"/api/v1/notification-preferences/"}

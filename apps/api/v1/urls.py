@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.api.v1.projects.urls")),
     path("", include("apps.api.v1.bidding.urls")),
     path("", include("apps.api.v1.contracts.urls")),
+    path("", include("apps.api.v1.work.urls")),
 ]
