@@ -28,12 +28,12 @@ from django.utils import timezone
 
 from apps.accounts.models import Organization, User
 from apps.core.errors import DomainError
-from apps.experts.models import Credential, CredentialType, ExpertProfile
+from apps.experts.models import Credential, CredentialType
 from apps.experts.selectors import supplier_label, verified_credentials_q
 from apps.projects.models import GuidelineAcknowledgement
 
 from .models import Judgment, WorkBatch
-from .selectors import batch_get
+from .selectors import annotator_handles, batch_get
 
 ROW_FIELDS = (
     "item_id",
@@ -69,8 +69,9 @@ class Datasheet:
     summary: dict[str, Any]
     annotators: dict[int, Annotator]
 
-    def rows(self) -> Iterator[dict[str, Any]]:
-        """One row per judgment, in upload order (streamed)."""
+    def rows(self, *, offset: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
+        """One row per judgment, in upload order (streamed): all of them, or from the ``offset``-th
+        (0-based) at most ``limit``, as a page shows them."""
         outcome = self.batch.status
         annotators = self.annotators
         judgments = (
@@ -78,6 +79,8 @@ class Datasheet:
             .order_by("id")
             .values_list("item_id", "annotator_id", "started_at", "seconds_spent")
         )
+        if offset or limit is not None:
+            judgments = judgments[offset : None if limit is None else offset + limit]
         for item_id, annotator_id, started_at, seconds in judgments.iterator(chunk_size=_CHUNK):
             who = annotators[annotator_id]
             yield {
@@ -114,7 +117,7 @@ def build(batch: WorkBatch) -> Datasheet:
         .order_by("annotator_id")
     )
     ids = [row["annotator_id"] for row in per_annotator]
-    handles = dict(ExpertProfile.objects.filter(user_id__in=ids).values_list("user_id", "handle"))
+    handles = annotator_handles(ids)
     types: dict[int, set[str]] = {pk: set() for pk in ids}
     for user_id, kind in (
         Credential.objects.filter(verified_credentials_q(), profile__user_id__in=ids)

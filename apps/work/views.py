@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -32,8 +31,8 @@ from apps.accounts.roles import OrgKind, Perm
 from apps.accounts.views import access_errors
 from apps.contracts import selectors as contract_selectors
 from apps.contracts.models import Contract
-from apps.core.errors import DomainError
-from apps.experts.models import CredentialType, ExpertProfile
+from apps.core.errors import DomainError, NotFound
+from apps.experts.models import CredentialType
 from apps.experts.selectors import supplier_label
 from apps.projects import selectors as project_selectors
 from apps.projects.views import apply_error, lab_organization
@@ -48,7 +47,7 @@ from .forms import (
     RejectForm,
     fresh_batch_key,
 )
-from .models import Appeal, Judgment, RejectionReason, WorkBatch
+from .models import Appeal, RejectionReason, WorkBatch
 
 B = WorkBatch.Status
 PAGE_SIZE = 20
@@ -105,7 +104,7 @@ def contract_batches(request: HttpRequest, public_id) -> HttpResponse:
         status = ""
     with access_errors():
         batches = selectors.batch_list(actor=request.user, organization=organization, contract_id=contract.pk)
-    counts = {r["status"]: r["n"] for r in batches.order_by().values("status").annotate(n=Count("id"))}
+    counts = selectors.batch_status_counts(batches)
     page = Paginator(batches.filter(status=status) if status else batches, PAGE_SIZE).get_page(request.GET.get("page"))
     tabs = [("", "All", sum(counts.values()))] + [(v, label, counts[v]) for v, label in B.choices if counts.get(v)]
     return render(
@@ -129,7 +128,7 @@ def contract_batches(request: HttpRequest, public_id) -> HttpResponse:
 def _assignee_ids(contract: Contract) -> list[dict[str, str]]:
     """The experts the supplier may name as annotators: handle, name and the id to put in the file."""
     people = list(contract_selectors.active_assignees(contract).order_by("full_name", "email"))
-    handles = dict(ExpertProfile.objects.filter(user__in=people).values_list("user_id", "handle"))
+    handles = selectors.annotator_handles(u.pk for u in people)
     return [{"id": str(u.public_id), "name": _person(u), "handle": handles.get(u.pk, "")} for u in people]
 
 
@@ -216,44 +215,32 @@ def _appeal_of(batch: WorkBatch) -> Appeal | None:
         return None
 
 
-def _operations_appeal(request: HttpRequest, public_id) -> Appeal | None:
-    """For platform operations: the appeal on this batch (operations read appealed batches only)."""
+def _operations_batch(request: HttpRequest, public_id) -> WorkBatch | None:
+    """For platform operations: the batch, if it is under appeal (operations read appealed batches
+    only); otherwise None, and the page is read as for a party."""
     if not request.user.is_operations:
         return None
-    with access_errors():
-        return (
-            selectors.appeal_queue(actor=request.user, status=None)
-            .select_related("batch__contract_version", "batch__guideline_version")
-            .filter(batch__public_id=public_id)
-            .first()
-        )
+    try:
+        return selectors.batch_get_for_operations(actor=request.user, public_id=public_id)
+    except NotFound:
+        return None
 
 
 def _sheet_page(sheet: datasheet.Datasheet, number) -> Any:
-    """One page of the datasheet's rows (as ``Datasheet.rows`` yields them), read by offset."""
-    qs = (
-        Judgment.objects.filter(batch=sheet.batch)
-        .order_by("id")
-        .values_list("item_id", "annotator_id", "started_at", "seconds_spent")
-    )
-    paginator = Paginator(qs, SHEET_PAGE_SIZE)
-    paginator.count = sheet.summary["judgment_count"]  # known: no COUNT over a large batch
-    page = paginator.get_page(number)
-    outcome = datasheet.OUTCOME_LABELS.get(sheet.batch.status, sheet.batch.status)
-    page.rows = []
-    for item_id, annotator_id, started_at, seconds in page.object_list:
-        who = sheet.annotators[annotator_id]
-        page.rows.append(
-            {
-                "item_id": item_id,
-                "annotator": who.handle,
-                "credential_types": [CREDENTIAL_LABELS.get(t, t) for t in who.credential_types],
-                "guideline_version": who.guideline_version,
-                "started_at": started_at,
-                "seconds_spent": seconds,
-                "review_outcome": outcome,
-            }
-        )
+    """One page of the datasheet's rows, with credential types and the outcome by their labels. The
+    paginator counts positions only (the count is known: no COUNT over a large batch); the page's
+    rows are read by offset."""
+    page = Paginator(range(sheet.summary["judgment_count"]), SHEET_PAGE_SIZE).get_page(number)
+    positions = page.object_list  # a range
+    outcome = sheet.summary["review_outcome_label"]
+    page.rows = [
+        {
+            **row,
+            "credential_types": [CREDENTIAL_LABELS.get(t, t) for t in row["credential_types"]],
+            "review_outcome": outcome,
+        }
+        for row in sheet.rows(offset=positions.start, limit=len(positions))
+    ]
     return page
 
 
@@ -272,11 +259,10 @@ def _annotator_rows(sheet: datasheet.Datasheet) -> list[dict[str, Any]]:
 
 def _sample(request: HttpRequest, organization: Organization | None, batch: WorkBatch) -> list[dict[str, Any]]:
     """The batch's first judgments with their labels, for a look before the review."""
-    if organization is None:  # operations
-        qs = Judgment.objects.filter(batch=batch).annotate(annotator_handle=selectors._handle("annotator_id"))
-        qs = qs.order_by("id")
-    else:
-        with access_errors():
+    with access_errors():
+        if organization is None:  # operations
+            qs = selectors.judgment_list_for_operations(actor=request.user, batch=batch)
+        else:
             qs = selectors.judgment_list(actor=request.user, organization=organization, batch=batch)
     labels = batch.contract_version.label_set
     return [
@@ -379,9 +365,9 @@ def _render_batch(
 @login_required
 @require_GET
 def batch_detail(request: HttpRequest, public_id) -> HttpResponse:
-    appeal = _operations_appeal(request, public_id)
-    if appeal is not None:
-        return _render_batch(request, None, appeal.batch, ops_appeal=appeal)
+    batch = _operations_batch(request, public_id)
+    if batch is not None:
+        return _render_batch(request, None, batch)
     organization, batch = _party_batch(request, public_id)
     return _render_batch(request, organization, batch)
 
@@ -643,25 +629,19 @@ def work_summary(user: User, organization: Organization) -> dict[str, Any]:
     still appeal (the window closing soonest first)."""
     if not policies.has_permission(user, organization, Perm.CONTRACTS_VIEW):
         return {}
-    with access_errors():
-        batches = selectors.batch_list(actor=user, organization=organization)
     if organization.kind == OrgKind.LAB:
-        awaiting = batches.filter(contract__lab=organization, status=B.SUBMITTED).order_by("review_due_at", "id")
+        with access_errors():
+            awaiting = selectors.batch_list_awaiting_review(actor=user, organization=organization)
         return {
             "show_work": True,
             "batches_awaiting_review": list(awaiting[:DASHBOARD_ROWS]),
             "batches_awaiting_review_count": awaiting.count(),
             "can_review_work": policies.has_permission(user, organization, Perm.WORK_REVIEW),
         }
-    now = timezone.now()
-    appealable = []
-    for batch in batches.filter(contract__supplier=organization, status=B.REJECTED, appeal__isnull=True):
-        deadline = services.appeal_deadline(batch)
-        if deadline is not None and now <= deadline:
-            batch.appeal_deadline = deadline
-            batch.rejection_label = REASON_LABELS.get(batch.rejection_reason, "")
-            appealable.append(batch)
-    appealable.sort(key=lambda b: b.appeal_deadline)
+    with access_errors():
+        appealable = selectors.batch_list_appealable(actor=user, organization=organization)
+    for batch in appealable:
+        batch.rejection_label = REASON_LABELS.get(batch.rejection_reason, "")
     return {
         "show_work": True,
         "appealable_batches": appealable[:DASHBOARD_ROWS],

@@ -169,3 +169,63 @@ def test_appeals_are_read_by_operations_and_the_parties(appeal, operations, lab,
     other = outsider.memberships.get().organization
     with pytest.raises(NotFound):
         selectors.appeal_get(actor=outsider, organization=other, public_id=appeal.public_id)
+
+
+# --- Operations' reads of a batch under appeal -------------------------------------------------------------------
+
+
+def test_operations_read_a_batch_under_appeal_and_its_judgments(appeal, rejected, operations, annotators):
+    batch = selectors.batch_get_for_operations(actor=operations, public_id=rejected.public_id)
+    assert batch == rejected
+    assert batch.appeal == appeal
+    rows = list(selectors.judgment_list_for_operations(actor=operations, batch=batch))
+    assert len(rows) == 12
+    assert rows[0].annotator_handle == annotators[0].expert_profile.handle
+
+
+@pytest.mark.parametrize("who", ["lab_admin", "lab_member", "vendor_manager", "finance", "outsider"])
+def test_only_operations_read_a_batch_as_operations(appeal, rejected, who, request):
+    actor = request.getfixturevalue(who)
+    with pytest.raises(NotFound):
+        selectors.batch_get_for_operations(actor=actor, public_id=rejected.public_id)
+    with pytest.raises(NotFound):
+        selectors.judgment_list_for_operations(actor=actor, batch=rejected)
+
+
+def test_a_batch_without_an_appeal_is_not_found_for_operations(batch, rejected, operations):
+    for unappealed in (batch, rejected):  # submitted; rejected but not (yet) appealed
+        with pytest.raises(NotFound):
+            selectors.batch_get_for_operations(actor=operations, public_id=unappealed.public_id)
+        with pytest.raises(NotFound):
+            selectors.judgment_list_for_operations(actor=operations, batch=unappealed)
+    with pytest.raises(NotFound):
+        selectors.batch_get_for_operations(actor=operations, public_id="not-a-uuid")
+
+
+def test_the_parties_list_their_own_appeals(appeal, lab, lab_member, vendor, vendor_manager, expert, outsider):
+    assert list(selectors.appeal_list(actor=lab_member, organization=lab)) == [appeal]
+    assert list(selectors.appeal_list(actor=vendor_manager, organization=vendor, status=A.OPEN)) == [appeal]
+    assert list(selectors.appeal_list(actor=vendor_manager, organization=vendor, status=A.UPHELD)) == []
+    with pytest.raises(PermissionDenied):
+        selectors.appeal_list(actor=expert, organization=vendor)
+    assert list(selectors.appeal_list(actor=outsider, organization=outsider.memberships.get().organization)) == []
+    with pytest.raises(NotFound):
+        selectors.appeal_list(actor=lab_member, organization=None)
+
+
+def test_batches_awaiting_the_labs_review(batch, lab, lab_admin, vendor, vendor_manager):
+    assert list(selectors.batch_list_awaiting_review(actor=lab_admin, organization=lab)) == [batch]
+    assert list(selectors.batch_list_awaiting_review(actor=vendor_manager, organization=vendor)) == []
+    services.batch_reject(actor=lab_admin, batch=batch, reason="other", evidence="Wrong items")
+    assert list(selectors.batch_list_awaiting_review(actor=lab_admin, organization=lab)) == []
+
+
+def test_batches_the_supplier_may_still_appeal(rejected, lab, lab_admin, vendor, vendor_manager):
+    assert selectors.batch_list_appealable(actor=lab_admin, organization=lab) == []  # the lab appeals nothing
+    appealable = selectors.batch_list_appealable(actor=vendor_manager, organization=vendor)
+    assert appealable == [rejected]
+    assert appealable[0].appeal_deadline == services.appeal_deadline(rejected)
+    after = appealable[0].appeal_deadline + timedelta(seconds=1)
+    assert selectors.batch_list_appealable(actor=vendor_manager, organization=vendor, now=after) == []
+    services.appeal_open(actor=vendor_manager, organization=vendor, batch=rejected, reason="They were right.")
+    assert selectors.batch_list_appealable(actor=vendor_manager, organization=vendor) == []

@@ -84,6 +84,23 @@ def test_the_datasheet_of_a_known_batch(known, credentialed, lab, lab_member):
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize(("offset", "limit"), [(0, 2), (2, 2), (4, 10), (5, 1), (6, 3), (0, 0), (3, None)])
+def test_paged_rows_are_the_slice_of_all_rows(known, lab, lab_member, offset, limit):
+    sheet = datasheet_get(actor=lab_member, organization=lab, public_id=known.public_id)
+    everything = list(sheet.rows())
+    end = None if limit is None else offset + limit
+    assert list(sheet.rows(offset=offset, limit=limit)) == everything[offset:end]
+
+
+def test_paged_rows_of_a_large_batch_cover_every_row_once(batch, lab, lab_admin):
+    services.batch_accept(actor=lab_admin, batch=batch)
+    sheet = datasheet_get(actor=lab_admin, organization=lab, public_id=batch.public_id)
+    everything = list(sheet.rows())
+    pages = [list(sheet.rows(offset=start, limit=5)) for start in range(0, len(everything), 5)]
+    assert [len(page) for page in pages] == [5, 5, 2]
+    assert [row for page in pages for row in page] == everything
+
+
 def test_the_datasheet_renders_as_json_and_csv(known, lab, lab_admin):
     sheet = datasheet_get(actor=lab_admin, organization=lab, public_id=known.public_id)
     as_json = json.loads("".join(render_json(sheet)))
@@ -161,3 +178,22 @@ def test_judgments_read_with_pseudonymous_handles_and_decoded_labels(batch, anno
     assert len(rows) == 12
     assert rows[0].annotator_handle == annotators[0].expert_profile.handle
     assert [selectors.judgment_label(batch, r.label) for r in rows[:3]] == ["A", "B", "tie"]
+
+
+def test_annotator_handles_by_user(annotators, lab_admin):
+    first, second, _ = annotators
+    assert selectors.annotator_handles([first.pk, second.pk, lab_admin.pk]) == {
+        first.pk: first.expert_profile.handle,
+        second.pk: second.expert_profile.handle,
+    }  # someone without an expert profile is absent
+    assert selectors.annotator_handles([]) == {}
+
+
+def test_batch_status_counts(batch, submit, annotators, lab, lab_admin, lab_member):
+    from tests.work.conftest import simple_rows
+
+    second = submit(jsonl(simple_rows(annotators)), client_batch_key="second", unit_count=12)
+    submit(jsonl(simple_rows(annotators)), client_batch_key="third", unit_count=12)
+    services.batch_accept(actor=lab_admin, batch=second)
+    batches = selectors.batch_list(actor=lab_member, organization=lab)
+    assert selectors.batch_status_counts(batches) == {"submitted": 2, "accepted": 1}

@@ -631,11 +631,7 @@ class AppealListView(WorkforceListView):
         wanted = self.query(AppealQuerySerializer).get("status")
         if is_staff_role(self.actor, StaffRole.OPERATIONS):
             return selectors.appeal_queue(actor=self.actor, status=wanted or Appeal.Status.OPEN)
-        batches = selectors.batch_list(actor=self.actor, organization=self.require_organization())
-        appeals = Appeal.objects.filter(batch__in=batches.values("pk")).select_related(
-            "batch__contract__project", "batch__contract__lab", "batch__contract__supplier"
-        )
-        return appeals.filter(status=wanted) if wanted else appeals
+        return selectors.appeal_list(actor=self.actor, organization=self.require_organization(), status=wanted)
 
     @extend_schema(
         summary="Appeals, oldest first: operations' queue, or the acting organisation's own",
