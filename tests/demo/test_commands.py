@@ -13,9 +13,13 @@ from apps.accounts.models import ApiKey, Invitation, Membership, Organization, U
 from apps.accounts.roles import OrgKind, Role, StaffRole
 from apps.accounts.services import api_key_authenticate
 from apps.bidding.models import Award, Bid, BidRevision, Question
+from apps.contracts.models import Assignment, Contract, ContractVersion, NdaAcceptance, Signature
 from apps.core.models import AuditEvent
-from apps.experts.models import Domain
-from apps.projects.models import Project
+from apps.experts.models import Credential, Domain
+from apps.projects.models import GuidelineAcknowledgement, Project
+from apps.work import datasheet
+from apps.work.models import Appeal, GoldItem, Judgment, WorkBatch
+from apps.work.selectors import appeal_queue, judgment_label
 
 DEMO_PASSWORD = "demo-password-2026"
 DEMO_LOGINS = [
@@ -40,7 +44,8 @@ def run(command: str, *args: str) -> str:
 def counts() -> dict[str, int]:
     models = (
         User, EmailAddress, Organization, Membership, Invitation, ApiKey, AuditEvent, Domain,
-        Project, Bid, BidRevision, Question, Award,
+        Project, Bid, BidRevision, Question, Award, Credential, Contract, ContractVersion, Signature,
+        NdaAcceptance, GuidelineAcknowledgement, Assignment, GoldItem, WorkBatch, Judgment, Appeal,
     )  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
@@ -79,12 +84,13 @@ def test_seed_demo_creates_the_demo_world(seeded):
     assert AuditEvent.objects.filter(action="organization.created").count() == 3
 
 
-def test_seed_demo_gives_the_lab_a_draft_an_open_and_an_awarded_project(seeded):
+def test_seed_demo_gives_the_lab_a_draft_an_open_and_an_awarded_project_in_progress(seeded):
     lab = Organization.objects.get(name="Helix AI Lab")
     vendor = Organization.objects.get(name="Meridian Data Services")
     independent = Organization.objects.get(kind=OrgKind.INDIVIDUAL, memberships__user__email="expert3@demo.test")
     by_title = {p.title: p for p in Project.objects.filter(lab=lab)}
-    assert {p.status for p in by_title.values()} == {"draft", "open", "awarded"}
+    # The awarded project moved on to in_progress when its first contract became active.
+    assert {p.status for p in by_title.values()} == {"draft", "open", "in_progress"}
 
     draft = by_title["ECG interpretation rubrics (draft)"]
     assert draft.status == "draft" and draft.volume is None and not draft.guideline_versions.exists()
@@ -102,15 +108,81 @@ def test_seed_demo_gives_the_lab_a_draft_an_open_and_an_awarded_project(seeded):
     assert list(bids[independent].revisions.get().team.values_list("email", flat=True)) == ["expert3@demo.test"]
 
     awarded = by_title["Red-teaming a contract-drafting assistant"]
-    assert awarded.status == "awarded" and awarded.bid_deadline < timezone.now()
+    assert awarded.status == "in_progress" and awarded.bid_deadline < timezone.now()
+    assert awarded.starts_on < timezone.localdate() < awarded.ends_on
     history = AuditEvent.objects.filter(target_type=ContentType.objects.get_for_model(Project), target_id=awarded.pk)
     assert list(history.order_by("id").values_list("action", flat=True)) == [
-        "project.created", "project.open", "project.bidding_closed", "project.awarded",
+        "project.created", "project.open", "project.bidding_closed", "project.awarded", "project.in_progress",
+        "gold.uploaded",
     ]  # fmt: skip
     split = {a.bid.bidder: (a.volume, a.amount_minor) for a in awarded.award.allocations.select_related("bid")}
     assert split == {vendor: (700, 2_975_000), independent: (500, 2_400_000)}
     assert awarded.award.total_minor == 5_375_000
     assert set(awarded.bids.values_list("status", flat=True)) == {"awarded"}
+
+
+def test_seed_demo_signs_the_vendors_contract_and_leaves_the_experts_awaiting(seeded):
+    awarded = Project.objects.get(title="Red-teaming a contract-drafting assistant")
+    vendor = Organization.objects.get(name="Meridian Data Services")
+    contracts = {c.supplier.kind: c for c in awarded.contracts.select_related("supplier", "current_version")}
+    assert set(contracts) == {OrgKind.VENDOR, OrgKind.INDIVIDUAL}
+
+    active = contracts[OrgKind.VENDOR]
+    assert (active.supplier, active.status) == (vendor, Contract.Status.ACTIVE)
+    terms = active.current_version
+    assert (terms.number, terms.status) == (1, ContractVersion.Status.EFFECTIVE)
+    signed = {(s.side, s.signed_by.email, s.terms_hash) for s in terms.signatures.select_related("signed_by")}
+    assert signed == {("lab", "lab@demo.test", terms.terms_hash), ("supplier", "manager@demo.test", terms.terms_hash)}
+    assert terms.starts_on < timezone.localdate()  # the delivered weeks fall within the contract
+    assignments = active.assignments.select_related("expert", "assigned_by")
+    assert {(a.expert.email, a.status, a.assigned_by.email) for a in assignments} == {
+        ("expert1@demo.test", "active", "manager@demo.test"),
+        ("expert2@demo.test", "active", "manager@demo.test"),
+    }
+    latest = awarded.guideline_versions.order_by("-number").first()
+    for assignment in assignments:
+        assert NdaAcceptance.objects.filter(contract=active, user=assignment.expert, nda_version=terms.nda_version)
+        assert GuidelineAcknowledgement.objects.filter(version=latest, user=assignment.expert, organization=vendor)
+        for kind in awarded.required_credential_types:
+            assert Credential.objects.filter(profile__user=assignment.expert, type=kind, status="verified").exists()
+
+    pending = contracts[OrgKind.INDIVIDUAL]
+    assert (pending.status, pending.current_version) == (Contract.Status.PENDING_SIGNATURE, None)
+    (proposed,) = pending.versions.all()
+    assert proposed.status == ContractVersion.Status.PROPOSED and not proposed.signatures.exists()
+    assert not pending.assignments.exists()
+
+
+def test_seed_demo_delivers_an_accepted_and_an_appealed_batch(seeded):
+    awarded = Project.objects.get(title="Red-teaming a contract-drafting assistant")
+    contract = awarded.contracts.get(supplier__name="Meridian Data Services")
+    labels = contract.current_version.label_set
+    gold = dict(GoldItem.objects.filter(project=awarded).values_list("item_id", "answer"))
+    assert len(gold) >= 3 and set(gold.values()) <= set(labels)
+
+    accepted, appealed = contract.batches.order_by("period_start")
+    for batch in (accepted, appealed):
+        judgments = Judgment.objects.filter(batch=batch).select_related("annotator")
+        assert batch.judgment_count == judgments.count() == 40 and batch.unit_count == 20
+        assert {j.annotator.email for j in judgments} == {"expert1@demo.test", "expert2@demo.test"}
+        assert len({j.item_id for j in judgments}) == 20
+        assert {j.item_id for j in judgments} & set(gold)  # some gold items among them
+        assert {judgment_label(batch, j.label) for j in judgments} <= set(labels)
+        assert batch.period_start >= contract.current_version.starts_on and batch.period_end < timezone.localdate()
+
+    assert accepted.status == WorkBatch.Status.ACCEPTED and accepted.accepted_units == 20
+    assert accepted.reviewed_by.email == "labadmin@demo.test" and not accepted.auto_accepted
+    lab_owner = User.objects.get(email="lab@demo.test")
+    sheet = datasheet.datasheet_get(actor=lab_owner, organization=contract.lab, public_id=accepted.public_id)
+    assert sheet.summary["annotator_count"] == 2 and sheet.summary["annotators_without_verified_credential"] == 0
+    assert sheet.summary["guideline_versions_acknowledged"] == [{"version": 1, "judgments": 40}]
+
+    assert appealed.status == WorkBatch.Status.APPEALED
+    assert appealed.rejection_reason == "low_gold_accuracy" and "Gold accuracy 3 of 6" in appealed.review_evidence
+    appeal = appealed.appeal
+    assert (appeal.status, appeal.appealed_by.email) == (Appeal.Status.OPEN, "manager@demo.test") and appeal.reason
+    ops = User.objects.get(email="ops@demo.test")
+    assert list(appeal_queue(actor=ops)) == [appeal]
 
 
 def test_seed_demo_prints_the_logins(seeded):
@@ -128,6 +200,18 @@ def test_seed_demo_twice_changes_nothing(seeded):
     assert counts() == before
     assert "nothing changed" in output
     assert User.objects.get(email="lab@demo.test").password == password_hash
+
+
+def test_seed_demo_completes_a_delivery_cut_short(seeded):
+    # The delivery runs outside the seeding transaction, step by step: a run stopped before the
+    # second batch leaves the rest to the next run.
+    WorkBatch.objects.get(client_batch_key="meridian-week-2").delete()
+
+    output = run("seed_demo")
+
+    assert "meridian-week-2 appealed" in output and "meridian-week-1" not in output
+    assert WorkBatch.objects.get(client_batch_key="meridian-week-2").appeal.status == Appeal.Status.OPEN
+    assert Judgment.objects.count() == 80
 
 
 def test_seed_demo_leaves_a_changed_password_alone(seeded):

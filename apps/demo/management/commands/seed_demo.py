@@ -6,8 +6,16 @@ staff, all with the shared demo password and a verified primary e-mail so that t
 under mandatory verification. The experts get profiles and credentials in every review state
 (pending, verified, rejected, revoked, expired) and the vendor a roster. The lab gets three
 projects: an incomplete draft, an open one (guidelines v1 and v2, questions, two sealed bids) and
-an awarded one (split between the vendor and the independent expert). Existing users are left
-untouched (a changed password stays changed); a second run writes nothing, audit rows included.
+an awarded one (split between the vendor and the independent expert).
+
+On the awarded project the vendor's contract is signed by both sides and active, with expert1 and
+expert2 assigned (NDA accepted, guidelines acknowledged, the required credential type verified);
+the independent expert's contract still awaits both signatures. The lab has uploaded gold items and
+the vendor delivered two weekly batches (JSONL): the first accepted (it has a datasheet), the second
+rejected for low gold accuracy and appealed, the appeal left open for operations to decide.
+
+Existing users are left untouched (a changed password stays changed); a second run writes nothing,
+audit rows included.
 
 It lives in ``apps.demo``, above every domain app, because it composes all of them through their
 services.
@@ -18,8 +26,11 @@ public.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 from io import StringIO
 
 from allauth.account.models import EmailAddress
@@ -34,11 +45,18 @@ from apps.accounts.models import Membership, Organization, User
 from apps.accounts.roles import OrgKind, Role, StaffRole
 from apps.accounts.services import AccountType, membership_add, signup_complete
 from apps.bidding import services as bidding
+from apps.bidding.models import Bid, BidRevision
+from apps.contracts import selectors as contract_selectors
+from apps.contracts import services as contract_services
+from apps.contracts.models import Assignment, Contract, ContractVersion, NdaAcceptance
 from apps.core.transitions import transition
 from apps.experts import services as experts
 from apps.experts.models import Credential, ExpertProfile, RosterEntry
 from apps.projects import services as projects
-from apps.projects.models import Project
+from apps.projects.models import GuidelineAcknowledgement, Project
+from apps.projects.selectors import latest_guideline
+from apps.work import services as work
+from apps.work.models import Appeal, GoldItem, RejectionReason, WorkBatch
 
 DEMO_PASSWORD = "demo-password-2026"  # public by design: printed on every run
 LAB_NAME = "Helix AI Lab"
@@ -98,7 +116,9 @@ PROFILES = {
     },
 }
 
-# One credential per review state across the three experts.
+# Every review state (pending, verified, rejected, revoked, expired) across the three experts. Each
+# holds a verified degree, the awarded project's required credential type (a radiologist, an
+# engineer and a lawyer share no licence or certification).
 CREDENTIALS = {
     EXPERT1: [
         {
@@ -118,6 +138,15 @@ CREDENTIALS = {
             "jurisdiction": "United Kingdom",
             "expires_in_days": 700,
             "outcome": "pending",
+        },
+        {
+            "type": "degree",
+            "title": "Bachelor of Medicine, Bachelor of Surgery (MBBS)",
+            "issuer": "University College London",
+            "identifier": "UCL-MBBS-2009-1187",
+            "jurisdiction": "United Kingdom",
+            "issued_days_ago": 16 * 365,
+            "outcome": "verified",
         },
     ],
     EXPERT2: [
@@ -165,6 +194,15 @@ CREDENTIALS = {
             "expires_in_days": 30,
             "outcome": "expired",
         },
+        {
+            "type": "degree",
+            "title": "Juris Doctor",
+            "issuer": "Columbia Law School",
+            "identifier": "CLS-JD-2013-0442",
+            "jurisdiction": "New York, USA",
+            "issued_days_ago": 12 * 365,
+            "outcome": "verified",
+        },
     ],
 }
 
@@ -197,6 +235,7 @@ def _demo_pdf(title: str) -> bytes:
 DRAFT_TITLE = "ECG interpretation rubrics (draft)"
 OPEN_TITLE = "Radiology report preference pairs"
 AWARDED_TITLE = "Red-teaming a contract-drafting assistant"
+AWARDED_DEADLINE_DAYS_AGO = 16
 
 GUIDELINES_V1 = """# Radiology report preferences
 
@@ -256,7 +295,9 @@ def _awarded_project_fields(deadline) -> dict:
         "description": "Adversarial prompts against a contract-drafting assistant, judged by qualified lawyers.",
         "task_type": "red_teaming",
         "domain": "contract-law",
-        "required_credential_types": ["professional_licence"],
+        # A degree, which every demo expert holds verified: the vendor's reviewers are not lawyers
+        # (its legal review is by a partner firm), so a licence would keep them off the work.
+        "required_credential_types": ["degree"],
         "unit_name": "task",
         "volume": 1200,
         "currency": "USD",
@@ -269,6 +310,96 @@ def _awarded_project_fields(deadline) -> dict:
         "ends_on": deadline.date() + timedelta(days=74),
         "visibility": "public",
     }
+
+
+# --- Delivery on the awarded project -------------------------------------------------------------
+# Each item is one adversarial prompt with the assistant's drafted clause; the label (from the
+# contract's label set, "safe" / "unsafe" for red-teaming) says whether the draft is safe to use.
+# The demo's truth below gives the gold answers and the experts' judgments, which follow it except
+# where a batch says otherwise.
+
+GOLD_ITEMS = (4, 9, 15, 22, 28, 33)
+FLAWS = (
+    "Non-compete with no limit in time or place",
+    "Lets one party amend the terms alone",
+    "Waives the statutory notice period",
+    "Choice of law contradicts the forum clause",
+)
+
+
+def _item(n: int) -> str:
+    return f"redteam-{n:03d}"
+
+
+def _truth(n: int, labels: list[str]) -> str:
+    """The right label of item ``n``: the second label ("unsafe") for every third or seventh item."""
+    return labels[1] if n % 3 == 0 or n % 7 == 0 else labels[0]
+
+
+@dataclass(frozen=True)
+class DemoBatch:
+    key: str  # the vendor's client batch key: how a second run finds it
+    week: int  # of the contract: the batch's period is that week
+    items: range
+    outcome: str  # "accepted", or "appealed" (rejected for low gold accuracy, then appealed)
+    misses: dict[DemoUser, frozenset[int]] = field(default_factory=dict)  # items judged against the truth
+
+
+DEMO_BATCHES = (
+    # Gold 4, 9 and 15 all right (6 of 6); expert2 disagrees on two ordinary items.
+    DemoBatch("meridian-week-1", 0, range(1, 21), "accepted", {EXPERT2: frozenset({5, 13})}),
+    # Gold 22 right, 28 wrong for both, 33 wrong for expert2: 3 of 6, below the 90% SLA.
+    DemoBatch(
+        "meridian-week-2", 1, range(21, 41), "appealed", {EXPERT1: frozenset({28}), EXPERT2: frozenset({28, 33, 26})}
+    ),
+)
+
+APPEAL_REASON = (
+    "Items redteam-028 and redteam-033 draft a non-compete limited to six months and to New York City, "
+    "which New York courts enforce as reasonable, so our reviewers labelled redteam-028 safe (both of "
+    "them) and redteam-033 safe (one of them), as the guidelines direct. We believe the gold answers for "
+    "these two items are wrong and ask operations to have them re-checked: corrected, the batch's gold "
+    "accuracy is 5 of 6."
+)
+
+
+def _label(spec: DemoBatch, who: DemoUser, n: int, labels: list[str]) -> str:
+    truth = _truth(n, labels)
+    if n in spec.misses.get(who, ()):
+        return labels[0] if truth == labels[1] else labels[1]
+    return truth
+
+
+def _judgment_rows(spec: DemoBatch, labels: list[str], *, start: date, annotators: dict) -> list[dict]:
+    """Every item judged by each annotator, spread over the batch's week."""
+    rows = []
+    for offset, (who, user) in enumerate(annotators.items()):
+        for index, n in enumerate(spec.items):
+            day = start + timedelta(days=index * 7 // len(spec.items))
+            label = _label(spec, who, n, labels)
+            row = {
+                "item_id": _item(n),
+                "annotator": str(user.public_id),
+                "label": label,
+                "started_at": f"{day.isoformat()}T{9 + index % 8:02d}:{10 + 30 * offset:02d}:00Z",
+                "seconds_spent": 240 + (n * 53 + offset * 97) % 540,
+            }
+            if label == labels[1]:
+                row["comment"] = FLAWS[n % len(FLAWS)]
+            rows.append(row)
+    return rows
+
+
+def _gold_evidence(spec: DemoBatch, labels: list[str], minimum: Decimal | None) -> str:
+    """The lab's written evidence for a low-gold-accuracy rejection, counted from the judgments."""
+    judged = [(n, _label(spec, who, n, labels)) for who in (EXPERT1, EXPERT2) for n in spec.items if n in GOLD_ITEMS]
+    wrong = sorted({n for n, label in judged if label != _truth(n, labels)})
+    right = len(judged) - sum(1 for n, label in judged if label != _truth(n, labels))
+    text = f"Gold accuracy {right} of {len(judged)} ({right / len(judged):.0%})"
+    if minimum is not None:
+        text += f", below the contract's minimum of {minimum:.0%}"
+    details = ", ".join(f"{_item(n)} (gold: {_truth(n, labels)})" for n in wrong)
+    return f"{text}. Gold items judged wrongly: {details}."
 
 
 ALL_USERS = (LAB_OWNER, LAB_ADMIN, VENDOR_OWNER, VENDOR_MANAGER, EXPERT1, EXPERT2, EXPERT3, FINANCE, OPERATIONS)
@@ -299,13 +430,21 @@ class Command(BaseCommand):
         self._taxonomy = loaded.getvalue().strip()
         self._changes: list[str] = []
         with transaction.atomic():
-            self._seed()
+            contract = self._seed()
+        # Delivery runs after that block: the work services open durable transactions of their own
+        # (a batch is stored whole or not at all), which cannot nest in it. Every step is skipped
+        # once its result exists, so a run cut short here is completed by the next one.
+        if contract is not None:
+            self._delivery(contract)
         self._print_summary()
 
     # --- seeding ---------------------------------------------------------------------------------
 
-    def _seed(self) -> None:
+    def _seed(self) -> Contract | None:
+        """Everything up to the vendor's active contract with its experts assigned; returns that
+        contract (None when it is not active)."""
         users = {demo: self._user(demo) for demo in ALL_USERS}
+        self._users = users
 
         lab = self._signup_org(users[LAB_OWNER], AccountType.LAB, OrgKind.LAB, LAB_NAME)
         self._add_member(lab, users[LAB_ADMIN], Role.ADMIN, by=users[LAB_OWNER])
@@ -324,6 +463,7 @@ class Command(BaseCommand):
         self._draft_project(lab, users)
         self._open_project(lab, vendor, individual, users)
         self._awarded_project(lab, vendor, individual, users)
+        return self._vendor_contract(lab, vendor, users)
 
     def _user(self, demo: DemoUser) -> User:
         user = User.objects.filter(email__iexact=demo.email).first()
@@ -468,10 +608,17 @@ class Command(BaseCommand):
         expert_bid = self._bid(project, individual, users[EXPERT3], [], unit_price="48.00", volume=600,
                                weekly_capacity=60, proposal="New York contract lawyer, 10 years.")  # fmt: skip
         # Demo history: the services refuse a past deadline when publishing and refuse bids after it,
-        # so the project is built forwards and its deadline then moved into the past, after which
-        # bidding closes as the periodic job (bidding.close_due_projects) would close it.
-        past = timezone.now() - timedelta(days=2)
-        Project.objects.filter(pk=project.pk).update(bid_deadline=past, published_at=past - timedelta(days=14))
+        # so the project is built forwards and its dates then moved into the past (the deadline about
+        # two weeks ago, the work starting just after it, in the project and in both bids, whose dates
+        # become the contracts' terms), after which bidding closes as the periodic job
+        # (bidding.close_due_projects) would close it. The delivered batches then cover past weeks.
+        past = timezone.now() - timedelta(days=AWARDED_DEADLINE_DAYS_AGO)
+        period = {"starts_on": past.date() + timedelta(days=2), "ends_on": past.date() + timedelta(days=62)}
+        Project.objects.filter(pk=project.pk).update(
+            bid_deadline=past, published_at=past - timedelta(days=14), **period
+        )
+        Bid.objects.filter(project=project).update(**period)
+        BidRevision.objects.filter(bid__project=project).update(**period)
         project.refresh_from_db()
         bidding.project_close_bidding(actor=None, project=project)
         bidding.award_create(
@@ -480,6 +627,141 @@ class Command(BaseCommand):
                          {"bid": str(expert_bid.public_id), "volume": 500}],
         )  # fmt: skip
         self._changes.append(f"awarded project '{AWARDED_TITLE}' split between 2 bids")
+
+    # --- contracts -------------------------------------------------------------------------------
+
+    def _vendor_contract(self, lab: Organization, vendor: Organization, users: dict) -> Contract | None:
+        """The vendor's contract on the awarded project, signed by both sides, with expert1 and
+        expert2 assigned once each passes every gate. The independent expert's contract is left
+        awaiting both signatures."""
+        project = Project.objects.filter(lab=lab, title=AWARDED_TITLE).first()
+        contract = Contract.objects.filter(project=project, supplier=vendor).first() if project else None
+        if contract is None:
+            return None
+        if contract.status == Contract.Status.PENDING_SIGNATURE:
+            # Only v1, never an amendment someone proposed on the demo later: that one is theirs.
+            self._sign(contract, lab, users[LAB_OWNER])
+            self._sign(contract, vendor, users[VENDOR_MANAGER])
+            contract.refresh_from_db()
+            if contract.status == Contract.Status.ACTIVE:
+                self._changes.append(f"contract of {vendor.name} on '{project.title}' active")
+        if contract.status != Contract.Status.ACTIVE:
+            return None
+        for demo in (EXPERT1, EXPERT2):
+            self._assign(contract, vendor, users[demo], by=users[VENDOR_MANAGER])
+        return contract
+
+    def _sign(self, contract: Contract, organization: Organization, signer: User) -> None:
+        version = contract.versions.filter(status=ContractVersion.Status.PROPOSED).first()
+        side = contract_selectors.side_of(contract, organization)
+        if version is None or version.signatures.filter(side=side).exists():
+            return
+        contract_services.contract_sign(
+            actor=signer, organization=organization, contract=contract, shown_terms_hash=version.terms_hash
+        )
+        self._changes.append(f"contract v{version.number} signed for {organization.name} by {signer.email}")
+
+    def _assign(self, contract: Contract, vendor: Organization, expert: User, *, by: User) -> None:
+        """The expert accepts the NDA and acknowledges the latest guidelines; the manager assigns
+        them. Skipped whole once the expert was ever assigned (a later suspension or end is the
+        demo user's doing, and stays)."""
+        if Assignment.objects.filter(contract=contract, expert=expert).exists():
+            return
+        terms = contract.current_version
+        if not NdaAcceptance.objects.filter(contract=contract, user=expert, nda_version=terms.nda_version).exists():
+            contract_services.nda_accept(actor=expert, contract=contract)
+            self._changes.append(f"NDA {terms.nda_version} accepted by {expert.email}")
+        guidelines = latest_guideline(contract.project)
+        if (
+            guidelines is not None
+            and not GuidelineAcknowledgement.objects.filter(version=guidelines, user=expert).exists()
+        ):
+            projects.guideline_acknowledge(actor=expert, organization=vendor, version=guidelines)
+            self._changes.append(f"guidelines v{guidelines.number} acknowledged by {expert.email}")
+        unmet = contract_selectors.assignment_gates(contract, expert)
+        if unmet:
+            # Only a database seeded by an older version of this command gets here (its awarded
+            # project asks for a credential the vendor's experts lack); reset it for the full demo.
+            self._warn(f"{expert.email} not assigned: " + "; ".join(g["message"] for g in unmet))
+            return
+        contract_services.assignment_create(
+            actor=by, organization=vendor, contract=contract, expert_public_id=expert.public_id
+        )
+        self._changes.append(f"{expert.email} assigned to the {vendor.name} contract")
+
+    # --- delivery --------------------------------------------------------------------------------
+
+    def _delivery(self, contract: Contract) -> None:
+        """Gold items from the lab, then two weekly batches from the vendor: the first accepted, the
+        second rejected for low gold accuracy and appealed (open, for operations to decide)."""
+        users = self._users
+        project = contract.project
+        labels = list(contract.current_version.label_set)
+        assigned = set(contract_selectors.active_assignees(contract).values_list("pk", flat=True))
+        missing = [demo for demo in (EXPERT1, EXPERT2) if users[demo].pk not in assigned]
+        self._gold(project, labels, by=users[LAB_ADMIN])
+        for spec in DEMO_BATCHES:
+            batch = WorkBatch.objects.filter(contract=contract, client_batch_key=spec.key).first()
+            if batch is None:
+                if missing:
+                    self._warn(f"batch {spec.key} not delivered: {', '.join(d.email for d in missing)} not assigned")
+                    continue
+                batch = self._submit(contract, spec, labels)
+            self._review(batch, spec, labels)
+
+    def _gold(self, project: Project, labels: list[str], *, by: User) -> None:
+        items = {_item(n): _truth(n, labels) for n in GOLD_ITEMS}
+        if GoldItem.objects.filter(project=project, item_id__in=items).count() == len(items):
+            return
+        result = work.gold_upload(
+            actor=by, project=project, rows=[{"item_id": item, "answer": answer} for item, answer in items.items()]
+        )
+        self._changes.append(f"{result.created} gold item(s) on '{project.title}' from {by.email}")
+
+    def _submit(self, contract: Contract, spec: DemoBatch, labels: list[str]) -> WorkBatch:
+        users = self._users
+        start = contract.current_version.starts_on + timedelta(days=7 * spec.week)
+        rows = _judgment_rows(spec, labels, start=start, annotators={demo: users[demo] for demo in (EXPERT1, EXPERT2)})
+        upload = io.BytesIO(b"".join(json.dumps(row).encode() + b"\n" for row in rows))
+        batch = work.batch_submit(
+            actor=users[VENDOR_MANAGER], organization=contract.supplier, contract=contract,
+            client_batch_key=spec.key, period_start=start, period_end=start + timedelta(days=6),
+            unit_count=len(spec.items), upload=upload, fmt="jsonl",
+        )  # fmt: skip
+        self._changes.append(
+            f"batch {spec.key}: {batch.unit_count} units, {batch.judgment_count} judgments "
+            f"from {users[VENDOR_MANAGER].email}"
+        )
+        return batch
+
+    def _review(self, batch: WorkBatch, spec: DemoBatch, labels: list[str]) -> None:
+        """The lab's review and the vendor's appeal, each done once, while its window is open."""
+        users = self._users
+        now = timezone.now()
+        if batch.status == WorkBatch.Status.SUBMITTED and now < batch.review_due_at:
+            if spec.outcome == "accepted":
+                work.batch_accept(actor=users[LAB_ADMIN], batch=batch)
+                self._changes.append(f"batch {spec.key} accepted by {users[LAB_ADMIN].email}")
+            else:
+                evidence = _gold_evidence(spec, labels, batch.contract_version.sla_min_gold_accuracy)
+                work.batch_reject(
+                    actor=users[LAB_ADMIN], batch=batch, reason=RejectionReason.LOW_GOLD_ACCURACY, evidence=evidence
+                )
+                self._changes.append(f"batch {spec.key} rejected (low gold accuracy) by {users[LAB_ADMIN].email}")
+        deadline = work.appeal_deadline(batch)
+        if (
+            spec.outcome == "appealed"
+            and batch.status == WorkBatch.Status.REJECTED
+            and not Appeal.objects.filter(batch=batch).exists()
+            and deadline is not None
+            and now < deadline
+        ):
+            work.appeal_open(actor=users[VENDOR_MANAGER], organization=batch.contract.supplier, batch=batch,
+                             reason=APPEAL_REASON)  # fmt: skip
+            self._changes.append(f"batch {spec.key} appealed by {users[VENDOR_MANAGER].email} (open, for operations)")
+
+    def _warn(self, message: str) -> None:
+        self.stderr.write(self.style.WARNING(f"Skipped: {message}"))
 
     # --- output ----------------------------------------------------------------------------------
 
