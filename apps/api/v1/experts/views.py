@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
@@ -309,8 +309,26 @@ class CredentialEvidenceView(WorkforceView):
         return response
 
 
-class CredentialVerifyView(WorkforceView):
-    @extend_schema(
+class _CredentialDecisionView(WorkforceView):
+    """Operations act on one credential: the staff check comes first, so others get 404 before any
+    validation. Subclasses name the input serializer and the service call."""
+
+    input_serializer: type[serializers.Serializer]
+
+    def post(self, request, *args, **kwargs):
+        require_staff(self.actor, StaffRole.OPERATIONS)
+        credential = selectors.credential_get(actor=self.actor, public_id=self.kwargs["credential_id"])
+        serializer = self.input_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        self.decide(credential, serializer.validated_data)
+        return _credential_response(self, credential)
+
+    def decide(self, credential, data) -> None:
+        raise NotImplementedError
+
+
+@extend_schema_view(
+    post=extend_schema(
         summary="Operations: verify a pending credential",
         operation_id="credentials_verify",
         description=(
@@ -321,19 +339,16 @@ class CredentialVerifyView(WorkforceView):
         responses=CredentialSerializer,
         tags=["credentials"],
     )
-    def post(self, request, *args, **kwargs):
-        require_staff(self.actor, StaffRole.OPERATIONS)
-        credential = selectors.credential_get(actor=self.actor, public_id=self.kwargs["credential_id"])
-        serializer = CredentialVerifySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.credential_verify(
-            actor=self.actor, credential=credential, reverify_on=serializer.validated_data.get("reverify_on")
-        )
-        return _credential_response(self, credential)
+)
+class CredentialVerifyView(_CredentialDecisionView):
+    input_serializer = CredentialVerifySerializer
+
+    def decide(self, credential, data) -> None:
+        services.credential_verify(actor=self.actor, credential=credential, reverify_on=data.get("reverify_on"))
 
 
-class CredentialRejectView(WorkforceView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Operations: reject a pending credential",
         operation_id="credentials_reject",
         description=(
@@ -344,17 +359,16 @@ class CredentialRejectView(WorkforceView):
         responses=CredentialSerializer,
         tags=["credentials"],
     )
-    def post(self, request, *args, **kwargs):
-        require_staff(self.actor, StaffRole.OPERATIONS)
-        credential = selectors.credential_get(actor=self.actor, public_id=self.kwargs["credential_id"])
-        serializer = ReasonSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.credential_reject(actor=self.actor, credential=credential, **serializer.validated_data)
-        return _credential_response(self, credential)
+)
+class CredentialRejectView(_CredentialDecisionView):
+    input_serializer = ReasonSerializer
+
+    def decide(self, credential, data) -> None:
+        services.credential_reject(actor=self.actor, credential=credential, **data)
 
 
-class CredentialRevokeView(WorkforceView):
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         summary="Operations: revoke a verified credential",
         operation_id="credentials_revoke",
         description=(
@@ -365,13 +379,12 @@ class CredentialRevokeView(WorkforceView):
         responses=CredentialSerializer,
         tags=["credentials"],
     )
-    def post(self, request, *args, **kwargs):
-        require_staff(self.actor, StaffRole.OPERATIONS)
-        credential = selectors.credential_get(actor=self.actor, public_id=self.kwargs["credential_id"])
-        serializer = ReasonSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        services.credential_revoke(actor=self.actor, credential=credential, **serializer.validated_data)
-        return _credential_response(self, credential)
+)
+class CredentialRevokeView(_CredentialDecisionView):
+    input_serializer = ReasonSerializer
+
+    def decide(self, credential, data) -> None:
+        services.credential_revoke(actor=self.actor, credential=credential, **data)
 
 
 # --- credential flags ------------------------------------------------------------------------------------
