@@ -29,6 +29,7 @@ from apps.core.errors import DomainError
 from apps.core.money import Money, to_minor
 from apps.experts import selectors as expert_selectors
 from apps.experts.models import CredentialType, RosterEntry
+from apps.experts.selectors import owner_handle, supplier_label
 from apps.projects import selectors as project_selectors
 from apps.projects import services as project_services
 from apps.projects.forms import GuidelineForm, ProjectForm
@@ -183,6 +184,11 @@ def _render_lab(
         "sealed": project.status in SEALED,
         "publish_failed": publish_failed is not None,
         "now": timezone.now(),
+        # Invited suppliers as the lab may see them: an independent expert by handle, never by name.
+        "invited_labels": [
+            supplier_label(o, o.handle)
+            for o in project.invited_organizations.annotate(handle=owner_handle("pk")).order_by("name", "id")
+        ],
     }
     if project.status == Project.Status.DRAFT:
         problems = publish_failed if publish_failed is not None else project_services.publication_problems(project)

@@ -12,6 +12,7 @@ from apps.accounts.roles import OrgKind
 from apps.core.money import SUPPORTED_CURRENCIES, Money
 from apps.experts.forms import domain_choices
 from apps.experts.models import CredentialType
+from apps.experts.selectors import owner_handle, supplier_label
 
 from .models import Project, TaskType, Unit, Visibility
 
@@ -80,9 +81,12 @@ class ProjectForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["domain"].choices = [("", "—")] + domain_choices(parents_selectable=False)
-        suppliers = Organization.objects.exclude(kind=OrgKind.LAB).order_by("name", "id")
+        # An independent expert's organisation carries their own name: labs see it by handle only.
+        suppliers = (
+            Organization.objects.exclude(kind=OrgKind.LAB).annotate(handle=owner_handle("pk")).order_by("name", "id")
+        )
         self.fields["invited_organizations"].choices = [
-            (str(o.public_id), f"{o.name} ({o.get_kind_display().lower()})") for o in suppliers
+            (str(o.public_id), f"{supplier_label(o, o.handle)} ({o.get_kind_display().lower()})") for o in suppliers
         ]
 
     @staticmethod

@@ -362,6 +362,16 @@ def test_the_lab_sees_whom_it_invited(vendor, lab_member, api_as, make_project):
     assert body["invited_organizations"] == [{"id": str(vendor.public_id), "kind": "vendor", "name": vendor.name}]
 
 
+def test_the_lab_never_sees_an_invited_independent_experts_name(independent, lab_member, api_as, make_project):
+    solo = independent.memberships.get().organization
+    project = make_project(invited=[solo])
+
+    response = api_as(lab_member).get(url(project))
+
+    assert response.json()["invited_organizations"] == [{"id": str(solo.public_id), "kind": "individual", "name": None}]
+    assert "Ida Secret" not in response.content.decode()
+
+
 def test_inviting_a_lab_is_refused(lab_admin, outsider, api_as):
     other_lab = outsider.memberships.get().organization
 

@@ -108,16 +108,9 @@ class GuidelineRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class InvitedOrganizationSerializer(serializers.ModelSerializer):
-    """An invited supplier, as the inviting lab sees it (the lab chose it by id and name)."""
-
-    id = serializers.UUIDField(source="public_id", read_only=True)
-    kind = StatusField(choices=OrgKind.choices, enum_name="OrganizationKind")
-
-    class Meta:
-        model = Organization
-        fields = ["id", "kind", "name"]
-        read_only_fields = fields
+class InvitedOrganizationSerializer(SupplierSerializer):
+    """An invited supplier, as the inviting lab sees it: a vendor by name, an independent expert
+    (whose organisation bears the person's name) by id only, like every supplier."""
 
 
 # --- output: projects ---------------------------------------------------------------------------------------
