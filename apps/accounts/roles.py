@@ -53,6 +53,7 @@ class Perm:
     ASSIGNMENTS_MANAGE = "contracts.assignments.manage"  # the supplier assigns and ends experts
     WORK_SUBMIT = "work.submit"  # the supplier delivers batches and appeals rejections
     WORK_REVIEW = "work.review"  # the lab uploads gold and reviews batches
+    TESTS_AUTHOR = "assessments.author"  # the lab's own tests, their grading and calibration rounds
 
 
 _EVERYONE = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.MANAGER, Role.EXPERT}
@@ -102,6 +103,7 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     Perm.ASSIGNMENTS_MANAGE: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
     Perm.WORK_SUBMIT: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
     Perm.WORK_REVIEW: {OrgKind.LAB: {Role.OWNER, Role.ADMIN}},
+    Perm.TESTS_AUTHOR: {OrgKind.LAB: {Role.OWNER, Role.ADMIN}},
 }
 
 

@@ -14,6 +14,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from apps.accounts.models import Organization, User
 from apps.accounts.policies import require
 from apps.accounts.roles import OrgKind, Perm
+from apps.assessments.calibration import pilot_accuracy_by_supplier
 from apps.core.errors import DomainError, NotFound, ValidationFailed
 from apps.core.money import Money, to_minor
 from apps.experts.models import Credential
@@ -153,8 +154,9 @@ def expected_cost_per_quality_unit(unit_price: Decimal, expected_accuracy: Decim
 
 def bid_comparison(*, actor: User, project: Project, sort: str = "cost_per_quality_unit") -> list[ComparisonRow]:
     """The lab's side-by-side view of the live and decided bids, ranked by expected cost per
-    quality-adjusted unit. Without a measured history (or pilot), the expected accuracy is the
-    project's SLA minimum, marked as an assumption."""
+    quality-adjusted unit. A bidder whose experts took a calibration round piloting the project is
+    expected to reach its pooled pilot accuracy against gold ("pilot"); without a measured history or
+    pilot, the expected accuracy is the project's SLA minimum, marked as an assumption."""
     if sort not in SORT_KEYS:
         raise ValidationFailed(f"Unknown sort '{sort}'.", details={"sort": [f"Choose one of {', '.join(SORT_KEYS)}."]})
     bids = list(
@@ -172,6 +174,7 @@ def bid_comparison(*, actor: User, project: Project, sort: str = "cost_per_quali
             )
         )
     )
+    pilot = pilot_accuracy_by_supplier(project)
     rows = []
     for bid in bids:
         current = bid.ordered_revisions[0] if bid.ordered_revisions else None
@@ -182,7 +185,9 @@ def bid_comparison(*, actor: User, project: Project, sort: str = "cost_per_quali
             for credential in getattr(profile, "verified", []) if profile else []:
                 credentials[credential.type] += 1
         accuracy, source = None, "none"
-        if project.sla_min_gold_accuracy:
+        if bid.bidder_id in pilot:
+            accuracy, source = pilot[bid.bidder_id], "pilot"
+        elif project.sla_min_gold_accuracy:
             accuracy, source = project.sla_min_gold_accuracy, "sla_assumption"
         rows.append(
             ComparisonRow(

@@ -10,6 +10,8 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, 
 from apps.accounts.models import Membership, Organization, User
 from apps.accounts.policies import require
 from apps.accounts.roles import OrgKind, Perm, Role
+from apps.assessments.models import ProjectTestRequirement
+from apps.assessments.selectors import current_qualification
 from apps.core.errors import NotFound
 from apps.experts.models import Credential, RosterEntry
 from apps.experts.selectors import verified_credentials_q
@@ -171,4 +173,13 @@ def assignment_gates(contract: Contract, expert: User) -> list[dict[str, str]]:
     latest = GuidelineVersion.objects.filter(project=contract.project).order_by("-number").first()
     if latest is not None and not GuidelineAcknowledgement.objects.filter(version=latest, user=expert).exists():
         unmet.append({"gate": "guidelines", "message": f"Has not acknowledged guidelines v{latest.number}."})
+    requirement = ProjectTestRequirement.objects.filter(project=contract.project).select_related("test").first()
+    if requirement is not None and current_qualification(expert=expert, family=requirement.test.family) is None:
+        unmet.append(
+            {
+                "gate": "qualification",
+                "message": f"No current qualification in '{requirement.test.title}'.",
+                "test": str(requirement.test.public_id),
+            }
+        )
     return unmet

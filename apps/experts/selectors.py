@@ -54,6 +54,9 @@ class ExpertSearch:
     country: str | None = None
     language: str | None = None
     min_weekly_hours: int | None = None
+    # Restrict to these users (e.g. holders of a current qualification); filled by the interface
+    # layer, so that experts need not know about assessments. None: no restriction.
+    user_ids: frozenset[int] | None = None
 
 
 def expert_search(*, actor: User, organization: Organization | None, search: ExpertSearch) -> QuerySet[ExpertProfile]:
@@ -93,6 +96,8 @@ def expert_search(*, actor: User, organization: Organization | None, search: Exp
         )
     if search.min_weekly_hours is not None:
         qs = qs.filter(weekly_hours__gte=search.min_weekly_hours)
+    if search.user_ids is not None:
+        qs = qs.filter(user_id__in=search.user_ids)
     return _with_visibility(qs, actor=actor, organization=organization, is_ops=is_ops)
 
 

@@ -39,6 +39,11 @@ KINDS: dict[str, str] = {
     "batch.reviewed": "Your work batch was reviewed",
     "appeal.opened": "A rejected batch was appealed (operations)",
     "appeal.decided": "An appeal was decided",
+    "attempt.graded": "Your test attempt was graded",
+    "qualification.granted": "You earned a qualification",
+    "qualification.revoked": "A qualification of yours was revoked",
+    "grading.assigned": "A free-text answer awaits grading",
+    "calibration.invited": "Your experts are invited to a calibration round",
 }
 
 

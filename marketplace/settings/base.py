@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.experts",
     "apps.projects",
+    "apps.assessments",
     "apps.bidding",
     "apps.contracts",
     "apps.work",
@@ -208,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
     "work.auto_accept_due_batches": {"task": "work.auto_accept_due_batches", "schedule": 300.0},
     "contracts.apply_due_amendments": {"task": "contracts.apply_due_amendments", "schedule": 3600.0},
     "contracts.recheck_assignments": {"task": "contracts.recheck_assignments", "schedule": 900.0},
+    # Attempts past their time limit plus grace are submitted with what was saved.
+    "assessments.close_overdue_attempts": {"task": "assessments.close_overdue_attempts", "schedule": 60.0},
     # Daily: expire credentials past their expiry date and send 30-day reminders.
     "experts.daily_credential_maintenance": {
         "task": "experts.daily_credential_maintenance",
@@ -275,3 +278,6 @@ LOGGING = {
 }
 # Absolute base of links in e-mails sent outside a request (invitations, reminders).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Seconds after an attempt's time limit during which answers are still accepted (network latency).
+ASSESSMENT_GRACE_SECONDS = 30
