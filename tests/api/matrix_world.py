@@ -27,6 +27,8 @@ from django.utils import timezone
 from apps.accounts import services as account_services
 from apps.accounts.models import Membership
 from apps.accounts.roles import OrgKind, Role, StaffRole
+from apps.assessments import calibration as assessment_calibration
+from apps.assessments import services as assessment_services
 from apps.bidding import services as bidding_services
 from apps.contracts import services as contract_services
 from apps.contracts.models import Contract
@@ -54,6 +56,9 @@ GOLD_ITEM_IDS = ("gold-sentinel-4f1c", "gold-sentinel-9a2e")
 
 def _jsonl(rows) -> io.BytesIO:
     return io.BytesIO("".join(json.dumps(r) + "\n" for r in rows).encode())
+
+
+ASSESSMENT_KEY = "98765.4321"  # an answer key: never in a body outside its authors'
 
 
 def build_world() -> SimpleNamespace:
@@ -163,7 +168,40 @@ def build_world() -> SimpleNamespace:
     notification = Notification.objects.filter(recipient__in=[lab_a_admin, lab_a_owner]).first()
     assert notification is not None
 
-    secrets = (PROJECT_TITLE, BID_PRICE, version.terms_hash, *GOLD_ITEM_IDS, expert.full_name, expert.email)
+    # --- assessments: lab A's draft test (authors only), the expert's attempt at a published one, a round --
+    draft_test = assessment_services.test_create(
+        actor=lab_a_admin, organization=lab_a, title="Draft", items_per_attempt=1
+    )
+    assessment_services.item_add(actor=lab_a_admin, test=draft_test, type="numeric", prompt="Dose?", key=ASSESSMENT_KEY)
+    taken = assessment_services.test_create(actor=lab_a_admin, organization=lab_a, title="Taken", items_per_attempt=1)
+    assessment_services.item_add(actor=lab_a_admin, test=taken, type="numeric", prompt="Dose?", key=ASSESSMENT_KEY)
+    assessment_services.test_publish(actor=lab_a_admin, test=taken)
+    attempt = assessment_services.attempt_start(actor=expert, test=taken)
+    calibration_test = assessment_services.test_create(
+        actor=lab_a_admin, organization=lab_a, title="Calibration", kind="calibration", items_per_attempt=1
+    )
+    assessment_services.item_add(
+        actor=lab_a_admin, test=calibration_test, type="likert", prompt="Rate", likert_points=5, key=3
+    )
+    assessment_services.test_publish(actor=lab_a_admin, test=calibration_test)
+    calibration_round = assessment_calibration.calibration_round_create(
+        actor=lab_a_admin,
+        lab=lab_a,
+        test=calibration_test,
+        title="Round",
+        deadline=timezone.now() + timedelta(days=7),
+        suppliers=[vendor_v.public_id],
+    )
+
+    secrets = (
+        ASSESSMENT_KEY,
+        PROJECT_TITLE,
+        BID_PRICE,
+        version.terms_hash,
+        *GOLD_ITEM_IDS,
+        expert.full_name,
+        expert.email,
+    )
     # Path (and required query) parameters, by name, to tenant A/V's objects. Anything not here gets a random UUID.
     ids = {
         "org_id": lab_a.public_id,
@@ -185,6 +223,9 @@ def build_world() -> SimpleNamespace:
         "batch_id": batch.public_id,
         "expert": expert.public_id,  # a required query parameter (contracts/{id}/gates/?expert=): a user id
         "appeal_id": appeal.public_id,
+        "test_id": draft_test.public_id,
+        "attempt_id": attempt.public_id,
+        "round_id": calibration_round.public_id,
     }
     assert Credential.objects.filter(pk=credential.pk, status=Credential.Status.VERIFIED).exists()
     return SimpleNamespace(

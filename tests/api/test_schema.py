@@ -113,6 +113,28 @@ ENDPOINTS = {
     ("get", "/api/v1/batches/{batch_id}/datasheet/"),
     ("get", "/api/v1/appeals/"),
     ("post", "/api/v1/appeals/{appeal_id}/decide/"),
+    # Assessments
+    ("get", "/api/v1/tests/"),
+    ("post", "/api/v1/tests/"),
+    ("get", "/api/v1/tests/{test_id}/"),
+    ("patch", "/api/v1/tests/{test_id}/"),
+    ("get", "/api/v1/tests/{test_id}/items/"),
+    ("post", "/api/v1/tests/{test_id}/items/"),
+    ("post", "/api/v1/tests/{test_id}/publish/"),
+    ("post", "/api/v1/tests/{test_id}/new-version/"),
+    ("post", "/api/v1/tests/{test_id}/attempts/"),
+    ("get", "/api/v1/attempts/"),
+    ("get", "/api/v1/attempts/{attempt_id}/"),
+    ("post", "/api/v1/attempts/{attempt_id}/answers/"),
+    ("post", "/api/v1/attempts/{attempt_id}/submit/"),
+    ("get", "/api/v1/grading/"),
+    ("post", "/api/v1/grading/{task_id}/score/"),
+    ("get", "/api/v1/qualifications/"),
+    ("post", "/api/v1/qualifications/{qualification_id}/revoke/"),
+    ("get", "/api/v1/calibration-rounds/"),
+    ("post", "/api/v1/calibration-rounds/"),
+    ("get", "/api/v1/calibration-rounds/{round_id}/report/"),
+    ("put", "/api/v1/projects/{project_id}/qualification-test/"),
 }
 # Collections that are short fixed lists, not paginated.
 UNPAGINATED = {"/api/v1/notification-preferences/"}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("apps.api.v1.bidding.urls")),
     path("", include("apps.api.v1.contracts.urls")),
     path("", include("apps.api.v1.work.urls")),
+    path("", include("apps.api.v1.assessments.urls")),
 ]

@@ -362,6 +362,10 @@ class ExpertSearchQuerySerializer(serializers.Serializer):
     country = serializers.CharField(required=False, min_length=2, max_length=2, help_text="ISO 3166 alpha-2 code.")
     language = serializers.CharField(required=False, max_length=8, help_text="ISO 639-1 code, e.g. `en`.")
     min_weekly_hours = serializers.IntegerField(required=False, min_value=0, max_value=168)
+    qualification = serializers.UUIDField(
+        required=False,
+        help_text="A qualification test's id: only experts holding a current qualification in that test (any version).",
+    )
 
     def validate_country(self, value: str) -> str:
         value = value.upper()

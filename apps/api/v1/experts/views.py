@@ -21,7 +21,9 @@ from apps.accounts.policies import is_staff_role, require_staff
 from apps.accounts.roles import StaffRole
 from apps.api.base import ApiListView, ApiView
 from apps.api.pagination import CursorPagination
-from apps.core.errors import NotFound
+from apps.assessments import selectors as assessment_selectors
+from apps.assessments.models import Test
+from apps.core.errors import NotFound, ValidationFailed
 from apps.experts import selectors, services
 from apps.experts.models import Credential, CredentialFlag, ExpertProfile, RosterEntry
 
@@ -80,7 +82,15 @@ class ExpertListView(WorkforceListView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ExpertProfile.objects.none()
-        search = selectors.ExpertSearch(**self.query(ExpertSearchQuerySerializer))
+        params = self.query(ExpertSearchQuerySerializer)
+        test_id = params.pop("qualification", None)
+        if test_id is not None:
+            # Qualifications live above experts in the layers; the interface joins the two.
+            test = Test.objects.filter(public_id=test_id, kind=Test.Kind.QUALIFICATION).first()
+            if test is None:
+                raise ValidationFailed("Unknown qualification test.", details={"qualification": ["Unknown test."]})
+            params["user_ids"] = assessment_selectors.qualified_user_ids(family=test.family)
+        search = selectors.ExpertSearch(**params)
         return selectors.expert_search(actor=self.actor, organization=self.get_acting_organization(), search=search)
 
     @extend_schema(
