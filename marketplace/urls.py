@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("apps.bidding.urls")),
     path("", include("apps.contracts.urls")),
     path("", include("apps.work.urls")),
+    path("", include("apps.assessments.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.dashboard.urls")),
 ]

@@ -38,6 +38,24 @@ def navigation(request):
             items.append(("My profile", reverse("experts:profile")))
             items.append(("Credentials", reverse("experts:credentials")))
         items.append(("Rosters", reverse("experts:roster_invitations")))
+    # Tests: experts take them; a lab's authors (and operations, for platform tests) write and grade them.
+    is_expert = (
+        not user.is_operations
+        and not user.is_finance
+        and (membership is None or membership.organization.kind == OrgKind.INDIVIDUAL or membership.role == Role.EXPERT)
+    )
+    if is_expert and membership is not None:
+        items.append(("Tests", reverse("assessments:open_tests")))
+    if user.is_operations:
+        items.append(("Test authoring", reverse("assessments:authoring")))
+        items.append(("Grading", reverse("assessments:grading")))
+        items.append(("Qualifications", reverse("assessments:qualifications")))
+    elif membership is not None and role_has_permission(
+        membership.organization.kind, membership.role, Perm.TESTS_AUTHOR
+    ):
+        items.append(("Test authoring", reverse("assessments:authoring")))
+        items.append(("Calibration", reverse("assessments:calibration")))
+        items.append(("Grading", reverse("assessments:grading")))
     if membership is not None:
         org = membership.organization
         if role_has_permission(org.kind, membership.role, Perm.ROSTER_VIEW):

@@ -13,6 +13,7 @@ from apps.accounts.forms import OrganizationForm
 from apps.accounts.middleware import get_active_membership
 from apps.accounts.models import ApiKey, Invitation, Membership
 from apps.accounts.roles import OrgKind, Perm, Role
+from apps.assessments import views as assessment_pages
 from apps.bidding import selectors as bidding_selectors
 from apps.bidding.models import Bid, Question
 from apps.contracts import views as contract_pages
@@ -68,6 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context.update(_expert_summary(user))
         # The contracts the expert works on: assignments and the NDAs still to accept.
         context.update(contract_pages.expert_work(user))
+        context.update(assessment_pages.expert_tests_summary(user))
     return render(request, template, context)
 
 
