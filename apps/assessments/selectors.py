@@ -212,3 +212,17 @@ def to_shown(served: AttemptItem, stored: Any) -> Any:
             shown["choice"] = "first" if (stored["choice"] == "A") == bool(served.a_shown_first) else "second"
         return shown
     return dict(stored)
+
+
+def qualification_filter_choices() -> list[tuple[str, str]]:
+    """Published qualification tests, newest version of each, for the expert-search filter."""
+    latest: dict = {}
+    for test in Test.objects.filter(kind=Test.Kind.QUALIFICATION, status=Test.Status.PUBLISHED).order_by("version"):
+        latest[test.family] = test
+    return sorted(((str(t.public_id), t.title) for t in latest.values()), key=lambda pair: pair[1])
+
+
+def qualified_user_ids_for_test(test_public_id: str) -> frozenset[int] | None:
+    """Experts with a current qualification in the family of the given test (None: unknown test)."""
+    test = Test.objects.filter(public_id=test_public_id, kind=Test.Kind.QUALIFICATION).first()
+    return None if test is None else qualified_user_ids(family=test.family)

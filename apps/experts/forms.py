@@ -11,6 +11,7 @@ from django_countries import countries
 
 from apps.core.money import SUPPORTED_CURRENCIES
 
+from . import search_filters
 from .models import CredentialType, Domain
 
 LANGUAGE_CHOICES = sorted(((code, f"{name} ({code})") for code, name in LANGUAGES), key=lambda c: c[1])
@@ -173,3 +174,7 @@ class ExpertSearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["domain"].choices = [("", "Any")] + domain_choices(parents_selectable=True)
         self.fields["country"].choices = [("", "Any")] + list(countries)
+        for extra in search_filters.REGISTRY.values():
+            self.fields[extra.name] = forms.ChoiceField(
+                required=False, label=extra.label, choices=[("", "Any")] + extra.choices()
+            )

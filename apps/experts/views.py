@@ -31,7 +31,7 @@ from apps.accounts.views import access_errors, org_view
 from apps.core.errors import DomainError, NotFound, PermissionDenied
 from apps.core.money import Money
 
-from . import selectors, services
+from . import search_filters, selectors, services
 from .forms import (
     TIMEZONE_NAMES,
     ConflictOfInterestForm,
@@ -607,6 +607,16 @@ def roster_join(request: HttpRequest, token: str) -> HttpResponse:
 # --- Labs and vendors: expert search ---------------------------------------------------------------
 
 
+def _extra_filter_user_ids(data: dict) -> frozenset[int] | None:
+    """The users every chosen contributed filter allows (None when no such filter is chosen)."""
+    allowed: frozenset[int] | None = None
+    for name, extra in search_filters.REGISTRY.items():
+        if data.get(name):
+            ids = extra.user_ids(data[name]) or frozenset()
+            allowed = ids if allowed is None else allowed & ids
+    return allowed
+
+
 @login_required
 @require_GET
 def expert_search(request: HttpRequest) -> HttpResponse:
@@ -622,6 +632,7 @@ def expert_search(request: HttpRequest) -> HttpResponse:
             country=data["country"] or None,
             language=data["language"] or None,
             min_weekly_hours=data["min_weekly_hours"],
+            user_ids=_extra_filter_user_ids(data),
         )
     with access_errors():
         try:

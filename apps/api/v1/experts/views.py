@@ -22,7 +22,6 @@ from apps.accounts.roles import StaffRole
 from apps.api.base import ApiListView, ApiView
 from apps.api.pagination import CursorPagination
 from apps.assessments import selectors as assessment_selectors
-from apps.assessments.models import Test
 from apps.core.errors import NotFound, ValidationFailed
 from apps.experts import selectors, services
 from apps.experts.models import Credential, CredentialFlag, ExpertProfile, RosterEntry
@@ -86,10 +85,10 @@ class ExpertListView(WorkforceListView):
         test_id = params.pop("qualification", None)
         if test_id is not None:
             # Qualifications live above experts in the layers; the interface joins the two.
-            test = Test.objects.filter(public_id=test_id, kind=Test.Kind.QUALIFICATION).first()
-            if test is None:
+            user_ids = assessment_selectors.qualified_user_ids_for_test(test_id)
+            if user_ids is None:
                 raise ValidationFailed("Unknown qualification test.", details={"qualification": ["Unknown test."]})
-            params["user_ids"] = assessment_selectors.qualified_user_ids(family=test.family)
+            params["user_ids"] = user_ids
         search = selectors.ExpertSearch(**params)
         return selectors.expert_search(actor=self.actor, organization=self.get_acting_organization(), search=search)
 
