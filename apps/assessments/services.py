@@ -531,9 +531,14 @@ def items_import(*, actor: User, test: Test, upload: Any, fmt: str) -> int:
 # --- Attempts --------------------------------------------------------------------------------------
 
 
-def attempt_start(*, actor: User, test: Test, calibration_round: CalibrationRound | None = None) -> Attempt:
+def attempt_start(
+    *, actor: User, test: Test, calibration_round: CalibrationRound | None = None, rng: random.Random | None = None
+) -> Attempt:
     """Start an attempt: sample ``items_per_attempt`` items, shuffle items and options, pick the A/B
-    side shown first, start the clock. Limits and cooldown count over the whole test family."""
+    side shown first, start the clock. Limits and cooldown count over the whole test family.
+    ``rng`` exists for reproducible demo data; interfaces never pass it (the default is the system
+    RNG, which a taker cannot predict)."""
+    rng = rng or _rng
     if actor is None or not actor.is_authenticated:
         raise NotFound("Test not found.", code="test_not_found")
     if test.status != Test.Status.PUBLISHED:
@@ -575,7 +580,7 @@ def attempt_start(*, actor: User, test: Test, calibration_round: CalibrationRoun
         pool = list(test.items.all())
         if len(pool) < test.items_per_attempt:
             raise DomainError("This test has too few items.", code="test_incomplete")
-        chosen = _rng.sample(pool, test.items_per_attempt)
+        chosen = rng.sample(pool, test.items_per_attempt)
         try:
             attempt = Attempt.objects.create(
                 test=test,
@@ -592,14 +597,14 @@ def attempt_start(*, actor: User, test: Test, calibration_round: CalibrationRoun
             order: list[int] = []
             if item.type in CHOICE:
                 order = list(range(len(item.options)))
-                _rng.shuffle(order)
+                rng.shuffle(order)
             served.append(
                 AttemptItem(
                     attempt=attempt,
                     item=item,
                     position=position,
                     option_order=order,
-                    a_shown_first=_rng.random() < 0.5 if item.type == T.AB_PREFERENCE else None,
+                    a_shown_first=rng.random() < 0.5 if item.type == T.AB_PREFERENCE else None,
                 )
             )
         AttemptItem.objects.bulk_create(served)

@@ -12,6 +12,10 @@ from django.utils import timezone
 from apps.accounts.models import ApiKey, Invitation, Membership, Organization, User
 from apps.accounts.roles import OrgKind, Role, StaffRole
 from apps.accounts.services import api_key_authenticate
+from apps.assessments.calibration import calibration_report, pilot_accuracy_by_supplier
+from apps.assessments.models import Attempt, CalibrationRound, GradingTask, Item, Qualification
+from apps.assessments.models import Test as AssessmentTest
+from apps.assessments.selectors import attempt_taker_view
 from apps.bidding.models import Award, Bid, BidRevision, Question
 from apps.contracts.models import Assignment, Contract, ContractVersion, NdaAcceptance, Signature
 from apps.core.models import AuditEvent
@@ -30,6 +34,9 @@ DEMO_LOGINS = [
     "expert1@demo.test",
     "expert2@demo.test",
     "expert3@demo.test",
+    "northwind@demo.test",
+    "northwind1@demo.test",
+    "northwind2@demo.test",
     "finance@demo.test",
     "ops@demo.test",
 ]
@@ -46,6 +53,7 @@ def counts() -> dict[str, int]:
         User, EmailAddress, Organization, Membership, Invitation, ApiKey, AuditEvent, Domain,
         Project, Bid, BidRevision, Question, Award, Credential, Contract, ContractVersion, Signature,
         NdaAcceptance, GuidelineAcknowledgement, Assignment, GoldItem, WorkBatch, Judgment, Appeal,
+        AssessmentTest, Item, Attempt, GradingTask, Qualification, CalibrationRound,
     )  # fmt: skip
     return {model.__name__: model.objects.count() for model in models}
 
@@ -81,7 +89,14 @@ def test_seed_demo_creates_the_demo_world(seeded):
     assert User.objects.get(email="finance@demo.test").staff_role == StaffRole.FINANCE
     assert User.objects.get(email="ops@demo.test").staff_role == StaffRole.OPERATIONS
     assert not Membership.objects.filter(user__staff_role__in=[StaffRole.FINANCE, StaffRole.OPERATIONS]).exists()
-    assert AuditEvent.objects.filter(action="organization.created").count() == 3
+    assert AuditEvent.objects.filter(action="organization.created").count() == 4
+    northwind = Organization.objects.get(name="Northwind Annotation")
+    assert northwind.kind == OrgKind.VENDOR
+    assert dict(northwind.memberships.values_list("user__email", "role")) == {
+        "northwind@demo.test": Role.OWNER,
+        "northwind1@demo.test": Role.EXPERT,
+        "northwind2@demo.test": Role.EXPERT,
+    }
 
 
 def test_seed_demo_gives_the_lab_a_draft_an_open_and_an_awarded_project_in_progress(seeded):
@@ -183,6 +198,93 @@ def test_seed_demo_delivers_an_accepted_and_an_appealed_batch(seeded):
     assert (appeal.status, appeal.appealed_by.email) == (Appeal.Status.OPEN, "manager@demo.test") and appeal.reason
     ops = User.objects.get(email="ops@demo.test")
     assert list(appeal_queue(actor=ops)) == [appeal]
+
+
+def test_seed_demo_publishes_a_platform_radiology_test_and_the_labs_tests(seeded):
+    lab = Organization.objects.get(name="Helix AI Lab")
+    tests = {t.title: t for t in AssessmentTest.objects.select_related("owner", "domain", "created_by")}
+    assert {(t.owner, t.kind, t.status) for t in tests.values()} == {
+        (None, AssessmentTest.Kind.QUALIFICATION, AssessmentTest.Status.PUBLISHED),
+        (lab, AssessmentTest.Kind.QUALIFICATION, AssessmentTest.Status.PUBLISHED),
+        (lab, AssessmentTest.Kind.CALIBRATION, AssessmentTest.Status.PUBLISHED),
+    }
+    radiology = tests["Diagnostic radiology reading"]
+    assert (radiology.owner, radiology.domain.slug, radiology.created_by.email) == (None, "radiology", "ops@demo.test")
+    assert (radiology.items_per_attempt, radiology.pass_rule, str(radiology.pass_threshold)) == (
+        8,
+        AssessmentTest.PassRule.WILSON_LOWER,
+        "0.6000",
+    )
+    items = list(radiology.items.all())
+    assert len(items) == 12 and {i.type for i in items} == set(Item.Type.values)
+    assert any(i.type == Item.Type.AB_PREFERENCE and i.allow_tie and i.ask_strength for i in items)
+    assert any(i.type == Item.Type.LIKERT and i.likert_points == 5 for i in items)
+    assert any(i.type == Item.Type.NUMERIC and i.numeric_tolerance for i in items)
+    assert [i.rubric != [] for i in items if i.type == Item.Type.FREE_TEXT] == [True]
+
+    python = tests["Python code review"]
+    assert python.owner == lab and python.domain.slug == "python" and python.items.count() == 8
+    calibration_test = tests["Radiology report preferences: calibration set"]
+    assert calibration_test.items.count() == 6
+    assert not calibration_test.items.filter(answer_key__isnull=True).exists()
+
+
+def test_seed_demo_leaves_attempts_in_every_state(seeded):
+    radiology = AssessmentTest.objects.get(title="Diagnostic radiology reading")
+    by_expert = {
+        a.expert.email: a for a in Attempt.objects.filter(calibration_round=None).select_related("expert", "test")
+    }
+    assert {email: (a.test.title, a.status, a.passed) for email, a in by_expert.items()} == {
+        "expert1@demo.test": (radiology.title, Attempt.Status.GRADED, True),
+        "expert2@demo.test": (radiology.title, Attempt.Status.GRADED, False),
+        "northwind1@demo.test": (radiology.title, Attempt.Status.GRADING, None),
+        "expert3@demo.test": ("Python code review", Attempt.Status.IN_PROGRESS, None),
+    }
+    passed = by_expert["expert1@demo.test"]
+    assert passed.score == 1 and passed.wilson_lower >= radiology.pass_threshold
+    (qualification,) = Qualification.objects.all()
+    assert (qualification.expert.email, qualification.test, qualification.attempt) == (
+        "expert1@demo.test",
+        radiology,
+        passed,
+    )
+    assert qualification.status == Qualification.Status.ACTIVE and qualification.expires_at > timezone.now()
+    assert by_expert["expert2@demo.test"].wilson_lower < radiology.pass_threshold
+
+    (waiting,) = GradingTask.objects.filter(status=GradingTask.Status.OPEN)
+    assert waiting.attempt_item.attempt == by_expert["northwind1@demo.test"] and waiting.grader is None
+    assert waiting.attempt_item.item.type == Item.Type.FREE_TEXT and waiting.attempt_item.answer["text"]
+    assert set(GradingTask.objects.exclude(pk=waiting.pk).values_list("grader__email", flat=True)) <= {"ops@demo.test"}
+
+    in_progress = attempt_taker_view(by_expert["expert3@demo.test"])
+    assert len(in_progress) == 6 and sum(row["answer"] is not None for row in in_progress) == 3
+    assert by_expert["expert3@demo.test"].deadline_at > timezone.now()
+
+
+def test_seed_demo_closes_a_calibration_round_across_two_vendors(seeded):
+    lab = Organization.objects.get(name="Helix AI Lab")
+    (round_,) = CalibrationRound.objects.all()
+    assert (round_.lab, round_.status, round_.test.kind) == (
+        lab,
+        CalibrationRound.Status.CLOSED,
+        AssessmentTest.Kind.CALIBRATION,
+    )
+    assert round_.pilot_project.title == "Radiology report preference pairs"
+    assert set(round_.suppliers.values_list("name", flat=True)) == {"Meridian Data Services", "Northwind Annotation"}
+    attempts = round_.attempts.select_related("expert")
+    assert {(a.expert.email, a.status) for a in attempts} == {
+        (email, Attempt.Status.GRADED)
+        for email in ("expert1@demo.test", "expert2@demo.test", "northwind1@demo.test", "northwind2@demo.test")
+    }
+
+    report = calibration_report(actor=User.objects.get(email="labadmin@demo.test"), round=round_)
+    assert [row.name for row in report.suppliers] == ["Meridian Data Services", "Northwind Annotation"]
+    assert {row.gold_items for row in report.suppliers} == {12}
+    accuracy = pilot_accuracy_by_supplier(round_.pilot_project)
+    assert {Organization.objects.get(pk=pk).name: str(v) for pk, v in accuracy.items()} == {
+        "Meridian Data Services": "0.9167",
+        "Northwind Annotation": "0.6667",
+    }
 
 
 def test_seed_demo_prints_the_logins(seeded):

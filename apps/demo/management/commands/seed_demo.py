@@ -14,6 +14,12 @@ the independent expert's contract still awaits both signatures. The lab has uplo
 the vendor delivered two weekly batches (JSONL): the first accepted (it has a datasheet), the second
 rejected for low gold accuracy and appealed, the appeal left open for operations to decide.
 
+A second vendor (Northwind Annotation, two rostered experts) joins for calibration. Assessments: a
+platform radiology qualification test (operations) and the lab's Python code-review test, with
+attempts in every state (expert1 passed and qualified, expert2 failed, northwind1's free-text answer
+awaiting grading by operations, expert3 in progress on the Python test); and the lab's calibration
+test, taken by both vendors' experts in a round piloting the open project, then closed.
+
 Existing users are left untouched (a changed password stays changed); a second run writes nothing,
 audit rows included.
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -44,6 +51,10 @@ from django.utils import timezone
 from apps.accounts.models import Membership, Organization, User
 from apps.accounts.roles import OrgKind, Role, StaffRole
 from apps.accounts.services import AccountType, membership_add, signup_complete
+from apps.assessments import calibration
+from apps.assessments import services as assessments
+from apps.assessments.models import AnswerKey, Attempt, CalibrationRound, GradingTask, Item, Test
+from apps.assessments.selectors import attempt_taker_view
 from apps.bidding import services as bidding
 from apps.bidding.models import Bid, BidRevision
 from apps.contracts import selectors as contract_selectors
@@ -58,9 +69,12 @@ from apps.projects.selectors import latest_guideline
 from apps.work import services as work
 from apps.work.models import Appeal, GoldItem, RejectionReason, WorkBatch
 
+from ... import assessment_data as A
+
 DEMO_PASSWORD = "demo-password-2026"  # public by design: printed on every run
 LAB_NAME = "Helix AI Lab"
 VENDOR_NAME = "Meridian Data Services"
+SECOND_VENDOR_NAME = "Northwind Annotation"
 
 
 @dataclass(frozen=True)
@@ -77,6 +91,9 @@ VENDOR_MANAGER = DemoUser("manager@demo.test", "Tomás Herrera")
 EXPERT1 = DemoUser("expert1@demo.test", "Dr. Amara Okafor")
 EXPERT2 = DemoUser("expert2@demo.test", "Dr. Jonas Lindqvist")
 EXPERT3 = DemoUser("expert3@demo.test", "Dr. Mei Tanaka")
+NORTHWIND_OWNER = DemoUser("northwind@demo.test", "Hannah Becker")
+NORTHWIND1 = DemoUser("northwind1@demo.test", "Dr. Kofi Mensah")
+NORTHWIND2 = DemoUser("northwind2@demo.test", "Dr. Elena Petrova")
 FINANCE = DemoUser("finance@demo.test", "Farah Nasser", StaffRole.FINANCE)
 OPERATIONS = DemoUser("ops@demo.test", "Oliver Grant", StaffRole.OPERATIONS)
 
@@ -402,7 +419,39 @@ def _gold_evidence(spec: DemoBatch, labels: list[str], minimum: Decimal | None) 
     return f"{text}. Gold items judged wrongly: {details}."
 
 
-ALL_USERS = (LAB_OWNER, LAB_ADMIN, VENDOR_OWNER, VENDOR_MANAGER, EXPERT1, EXPERT2, EXPERT3, FINANCE, OPERATIONS)
+def _shown_answer(row: dict, item: Item, key, *, wrong: bool) -> dict:
+    """An answer in the taker's shown terms (``attempt_taker_view`` row): the key, or a wrong one."""
+    kind = item.type
+    if kind == Item.Type.SINGLE_CHOICE:
+        shown = row["options"].index(item.options[key])
+        return {"option": (shown + 1) % len(row["options"]) if wrong else shown}
+    if kind == Item.Type.MULTIPLE_CHOICE:
+        shown = sorted(row["options"].index(item.options[k]) for k in key)
+        return {"options": shown[:-1] if wrong and len(shown) > 1 else shown}
+    if kind == Item.Type.AB_PREFERENCE:
+        if key == "tie":
+            choice = "first" if wrong else "tie"
+        else:
+            correct = "first" if row["options"]["first"] == item.options[0 if key == "A" else 1] else "second"
+            choice = ({"first": "second", "second": "first"}[correct]) if wrong else correct
+        answer: dict = {"choice": choice}
+        if item.ask_strength:
+            answer["strength"] = 1 if wrong else 2
+        return answer
+    if kind == Item.Type.LIKERT:
+        return {"value": (key - 1 if key > 1 else key + 1) if wrong else key}
+    if kind == Item.Type.NUMERIC:
+        value = Decimal(key) + (10 if wrong else 0)
+        return {"value": f"{value:f}"}
+    if item.test.owner_id is not None:
+        return {"text": A.PYTHON_REVIEW_COMMENT}
+    return {"text": A.RADIOLOGY_WEAK_IMPRESSION if wrong else A.RADIOLOGY_GOOD_IMPRESSION}
+
+
+ALL_USERS = (
+    LAB_OWNER, LAB_ADMIN, VENDOR_OWNER, VENDOR_MANAGER, EXPERT1, EXPERT2, EXPERT3,
+    NORTHWIND_OWNER, NORTHWIND1, NORTHWIND2, FINANCE, OPERATIONS,
+)  # fmt: skip
 
 
 def is_production_settings() -> bool:
@@ -436,6 +485,8 @@ class Command(BaseCommand):
         # once its result exists, so a run cut short here is completed by the next one.
         if contract is not None:
             self._delivery(contract)
+        # Assessments also run outside it: calibration rounds are opened and closed durably.
+        self._assessments()
         self._print_summary()
 
     # --- seeding ---------------------------------------------------------------------------------
@@ -455,6 +506,10 @@ class Command(BaseCommand):
             self._roster(vendor, users[demo], by=users[VENDOR_MANAGER], conflict_of_interest=coi)
 
         individual = self._signup_org(users[EXPERT3], AccountType.EXPERT, OrgKind.INDIVIDUAL, None)
+
+        northwind = self._signup_org(users[NORTHWIND_OWNER], AccountType.VENDOR, OrgKind.VENDOR, SECOND_VENDOR_NAME)
+        for demo in (NORTHWIND1, NORTHWIND2):
+            self._roster(northwind, users[demo], by=users[NORTHWIND_OWNER], conflict_of_interest="")
 
         ops = users[OPERATIONS]
         for demo, profile in PROFILES.items():
@@ -762,6 +817,115 @@ class Command(BaseCommand):
 
     def _warn(self, message: str) -> None:
         self.stderr.write(self.style.WARNING(f"Skipped: {message}"))
+
+    # --- assessments -----------------------------------------------------------------------------
+
+    def _assessments(self) -> None:
+        """A platform radiology qualification test and the lab's Python code-review test, with
+        attempts in every state; a calibration test and a closed round across both vendors."""
+        users = self._users
+        ops, admin = users[OPERATIONS], users[LAB_ADMIN]
+        lab = Organization.objects.get(kind=OrgKind.LAB, name=LAB_NAME, memberships__user=users[LAB_OWNER])
+        radiology = self._test(None, ops, A.RADIOLOGY_TEST, A.RADIOLOGY_ITEMS)
+        python = self._test(lab, admin, A.PYTHON_TEST, A.PYTHON_ITEMS)
+        calibration_test = self._test(lab, admin, A.CALIBRATION_TEST, A.CALIBRATION_ITEMS)
+
+        # expert1 passes (every key, the impression graded in full); expert2 fails (graded).
+        self._attempt(users[EXPERT1], radiology, misses=frozenset(), grade=[4, 3, 3])
+        self._attempt(users[EXPERT2], radiology, misses=A.RADIOLOGY_FAILING_MISSES, grade=[2, 1, 0])
+        # northwind1's impression waits in the operations grading queue.
+        self._attempt(users[NORTHWIND1], radiology, misses=frozenset(), grade=None)
+        # expert3 is half-way through the Python test.
+        self._attempt(users[EXPERT3], python, misses=frozenset(), grade=None, answer_only=A.PYTHON_PARTIAL_ANSWERS)
+        self._calibration_round(lab, calibration_test)
+
+    def _test(self, owner: Organization | None, author: User, spec: dict, items: list[dict]) -> Test:
+        """The published test of this owner and title, authored item by item when missing."""
+        existing = Test.objects.filter(owner=owner, title=spec["title"]).order_by("-version").first()
+        if existing is not None:
+            return existing
+        with transaction.atomic():
+            test = assessments.test_create(actor=author, organization=owner, **spec)
+            for fields in items:
+                assessments.item_add(actor=author, test=test, **fields)
+            assessments.test_publish(actor=author, test=test)
+        whose = owner.name if owner else "platform"
+        self._changes.append(
+            f"{test.kind} test '{test.title}' ({whose}, {len(items)} items) published by {author.email}"
+        )
+        return test
+
+    def _attempt(
+        self, expert: User, test: Test, *, misses: frozenset[int], grade: list[int] | None,
+        answer_only: int | None = None, round_: CalibrationRound | None = None,
+    ) -> Attempt | None:  # fmt: skip
+        """One attempt by ``expert``, skipped once they have any at the test (or round). Answers go
+        in through the taker's view (shown positions), the keys except at the ``misses`` positions;
+        then submitted right away, unless only ``answer_only`` answers are saved (left in progress).
+        Free text is graded by operations with ``grade`` (criterion points), or left open if None."""
+        previous = Attempt.objects.filter(expert=expert, test__family=test.family)
+        if round_ is not None:
+            previous = previous.filter(calibration_round=round_)
+        if previous.exists():
+            return None
+        items = {str(i.public_id): i for i in test.items.all()}
+        keys = dict(AnswerKey.objects.filter(item__test=test).values_list("item_id", "value"))
+        with transaction.atomic():
+            # A seeded draw makes every demo database serve the same attempts (so that the
+            # awaiting-grading attempt holds the free-text item).
+            seeded = random.Random(f"{test.title}:{expert.email}")
+            attempt = assessments.attempt_start(actor=expert, test=test, calibration_round=round_, rng=seeded)
+            rows = attempt_taker_view(attempt)
+            for row in rows[:answer_only]:
+                item = items[row["item"]]
+                answer = _shown_answer(row, item, keys.get(item.pk), wrong=item.position in misses)
+                assessments.attempt_answer(actor=expert, attempt=attempt, item_public_id=row["item"], answer=answer)
+            if answer_only is not None:
+                self._changes.append(f"attempt at '{test.title}' in progress for {expert.email} ({answer_only} saved)")
+                return attempt
+            attempt = assessments.attempt_submit(actor=expert, attempt=attempt)
+            if grade is not None:
+                ops = self._users[OPERATIONS] if test.owner_id is None else self._users[LAB_ADMIN]
+                for task in GradingTask.objects.filter(attempt_item__attempt=attempt, status=GradingTask.Status.OPEN):
+                    assessments.grading_score(actor=ops, task=task, criterion_points=grade)
+                attempt.refresh_from_db()
+        if attempt.status == Attempt.Status.GRADED:
+            outcome = f"graded {attempt.score:.0%}"
+            if test.kind == Test.Kind.QUALIFICATION:
+                outcome += ", passed and qualified" if attempt.passed else ", not passed"
+        else:
+            outcome = "awaiting grading"
+        self._changes.append(f"attempt at '{test.title}' by {expert.email}: {outcome}")
+        return attempt
+
+    def _calibration_round(self, lab: Organization, test: Test) -> None:
+        """A round of the calibration test across Meridian and Northwind, piloting the open project:
+        each vendor's two experts take it (graded at once: every item is objective), then the lab
+        closes it. Each step is skipped once done, so a run cut short is completed by the next."""
+        users = self._users
+        admin = users[LAB_ADMIN]
+        round_ = CalibrationRound.objects.filter(lab=lab, title=A.ROUND_TITLE).first()
+        if round_ is None:
+            vendors = Organization.objects.filter(kind=OrgKind.VENDOR, name__in=[VENDOR_NAME, SECOND_VENDOR_NAME])
+            round_ = calibration.calibration_round_create(
+                actor=admin, lab=lab, test=test, title=A.ROUND_TITLE, deadline=timezone.now() + timedelta(days=7),
+                suppliers=[v.public_id for v in vendors],
+                pilot_project=Project.objects.filter(lab=lab, title=OPEN_TITLE).first(),
+            )  # fmt: skip
+            self._changes.append(f"calibration round '{round_.title}' opened by {admin.email}")
+        if round_.status != CalibrationRound.Status.OPEN:
+            return
+        takers = (EXPERT1, EXPERT2, NORTHWIND1, NORTHWIND2)
+        for demo in takers:
+            if not calibration.calibration_round_can_attempt(round=round_, expert=users[demo]):
+                self._warn(f"{demo.email} cannot take the calibration round")
+                continue
+            misses = A.CALIBRATION_MISSES[demo.email]
+            self._attempt(users[demo], test, misses=misses, grade=None, round_=round_)
+        graded = Attempt.objects.filter(calibration_round=round_, status=Attempt.Status.GRADED)
+        if graded.values("expert").distinct().count() == len(takers):
+            calibration.calibration_round_close(actor=admin, round=round_)
+            self._changes.append(f"calibration round '{round_.title}' closed by {admin.email}")
 
     # --- output ----------------------------------------------------------------------------------
 
