@@ -11,6 +11,7 @@ from django import forms
 
 from apps.accounts.models import Organization
 from apps.accounts.roles import OrgKind
+from apps.experts.forms import domain_choices
 
 from .models import Item, Test
 
@@ -31,11 +32,23 @@ TEST_FIELDS = [
 
 
 class TestForm(forms.ModelForm):
+    """The settings; ``domain`` is a Domain slug (grouped by top-level domain) the service resolves."""
+
+    domain = forms.ChoiceField(required=False, help_text="The field the test qualifies experts in.")
+
     class Meta:
         model = Test
         fields = TEST_FIELDS
         widgets = {"instructions": forms.Textarea(attrs={"rows": 4})}
         labels = {"pass_threshold": "Pass threshold (0–1)"}
+
+    field_order = ["title", "domain"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domain"].choices = [("", "—")] + domain_choices(parents_selectable=False)
+        if self.instance.domain_id and "domain" not in self.initial:
+            self.initial["domain"] = self.instance.domain.slug
 
 
 def _lines(text: str) -> list[str]:

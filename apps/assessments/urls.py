@@ -22,12 +22,14 @@ urlpatterns = [
     path("tests/authoring/<uuid:public_id>/items/", views.item_add, name="item_add"),
     path("tests/authoring/<uuid:public_id>/import/", views.items_import, name="items_import"),
     path("tests/authoring/<uuid:public_id>/publish/", views.test_publish, name="test_publish"),
+    path("tests/authoring/<uuid:public_id>/retire/", views.test_retire, name="test_retire"),
     path("tests/authoring/<uuid:public_id>/new-version/", views.test_new_version, name="test_new_version"),
     # Graders
     path("tests/grading/", views.grading_queue, name="grading"),
     path("tests/grading/<uuid:public_id>/claim/", views.grading_claim, name="grading_claim"),
     path("tests/grading/<uuid:public_id>/score/", views.grading_score, name="grading_score"),
-    # Calibration rounds (labs)
+    # Calibration rounds (labs; suppliers see the rounds they are invited to)
     path("tests/calibration/", views.calibration_rounds, name="calibration"),
     path("tests/calibration/<uuid:public_id>/", views.calibration_report, name="calibration_report"),
+    path("tests/calibration/<uuid:public_id>/close/", views.calibration_round_close, name="calibration_close"),
 ]

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -254,6 +254,20 @@ def test_publish(request: HttpRequest, public_id) -> HttpResponse:
         messages.error(request, error.message)
     else:
         messages.success(request, "Published: experts can take it now. Its items no longer change.")
+    return redirect(_test_url(test))
+
+
+@login_required
+@require_POST
+def test_retire(request: HttpRequest, public_id) -> HttpResponse:
+    _organization, test = _author_test(request, public_id)
+    try:
+        with access_errors():
+            services.test_retire(actor=request.user, test=test)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Retired: no new attempts. Qualifications already granted stay.")
     return redirect(_test_url(test))
 
 
@@ -626,6 +640,28 @@ def _lab(request: HttpRequest) -> Organization:
     return organization
 
 
+def _supplier(request: HttpRequest) -> Organization | None:
+    """The active vendor or independent expert's organisation, for its owner or managers: the
+    calibration rounds it is invited to, read-only."""
+    if request.user.is_operations:
+        return None
+    organization = _active_organization(request)
+    if organization is None or organization.kind not in (OrgKind.VENDOR, OrgKind.INDIVIDUAL):
+        return None
+    return organization if policies.has_permission(request.user, organization, Perm.BIDS_MANAGE) else None
+
+
+def _supplier_rounds(request: HttpRequest, organization: Organization) -> HttpResponse:
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET"])
+    with access_errors():
+        rounds = list(calibration.calibration_round_list(actor=request.user, organization=organization))
+    rows = [
+        {"round": r, "reportable": policies.has_permission(request.user, r.lab, Perm.PROJECTS_VIEW)} for r in rounds
+    ]
+    return render(request, "assessments/calibration_list.html", {"org": organization, "supplier": True, "rows": rows})
+
+
 def _round_form(request: HttpRequest, organization: Organization, data=None) -> CalibrationRoundForm:
     from apps.projects.models import Project
 
@@ -637,6 +673,9 @@ def _round_form(request: HttpRequest, organization: Organization, data=None) -> 
 @login_required
 @require_http_methods(["GET", "POST"])
 def calibration_rounds(request: HttpRequest) -> HttpResponse:
+    supplier = _supplier(request)
+    if supplier is not None:
+        return _supplier_rounds(request, supplier)
     organization = _lab(request)
     form = _round_form(request, organization, request.POST or None)
     status = 200
@@ -756,6 +795,22 @@ def calibration_report(request: HttpRequest, public_id) -> HttpResponse:
             "alpha": _agreement_rows(report),
         },
     )
+
+
+@login_required
+@require_POST
+def calibration_round_close(request: HttpRequest, public_id) -> HttpResponse:
+    organization = _lab(request)
+    with access_errors():
+        round_ = calibration.calibration_round_get(actor=request.user, organization=organization, public_id=public_id)
+    try:
+        with access_errors():
+            calibration.calibration_round_close(actor=request.user, round=round_)
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "Round closed: no new attempts.")
+    return redirect("assessments:calibration_report", round_.public_id)
 
 
 # --- Dashboard -----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ urlpatterns = [
     path("projects/<uuid:public_id>/cancel/", views.project_cancel, name="project_cancel"),
     path("projects/<uuid:public_id>/start/", views.project_start, name="project_start"),
     path("projects/<uuid:public_id>/complete/", views.project_complete, name="project_complete"),
+    path("projects/<uuid:public_id>/qualification-test/", views.project_test_require, name="project_test_require"),
     path("projects/<uuid:public_id>/guidelines/", views.guideline_publish, name="guideline_publish"),
     path(
         "projects/<uuid:public_id>/questions/<uuid:question_id>/answer/",

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +26,9 @@ from apps.accounts import policies
 from apps.accounts.models import Organization
 from apps.accounts.roles import OrgKind, Perm
 from apps.accounts.views import access_errors
+from apps.assessments import selectors as assessment_selectors
+from apps.assessments import services as assessment_services
+from apps.assessments.models import ProjectTestRequirement, Test
 from apps.core.errors import DomainError
 from apps.core.money import Money, to_minor
 from apps.experts import selectors as expert_selectors
@@ -190,6 +194,10 @@ def _render_lab(
             for o in project.invited_organizations.annotate(handle=owner_handle("pk")).order_by("name", "id")
         ],
     }
+    requirement = ProjectTestRequirement.objects.filter(project=project).select_related("test").first()
+    context["required_test"] = requirement.test if requirement else None
+    if can_manage:
+        context["qualification_tests"] = _qualification_tests(project)
     if project.status == Project.Status.DRAFT:
         problems = publish_failed if publish_failed is not None else project_services.publication_problems(project)
         context["problems"] = _problem_rows(project, problems)
@@ -210,6 +218,15 @@ def _render_lab(
         if context["can_decide"] and live:
             context["award_form"] = award_form or AwardForm(bids=live)
     return render(request, "projects/detail.html", context, status=status)
+
+
+def _qualification_tests(project: Project) -> list[Test]:
+    """Published qualification tests the project may require: the lab's own and the platform's."""
+    return list(
+        Test.objects.filter(status=Test.Status.PUBLISHED, kind=Test.Kind.QUALIFICATION)
+        .filter(Q(owner=project.lab) | Q(owner__isnull=True))
+        .order_by("title", "-version")
+    )
 
 
 @login_required
@@ -315,6 +332,26 @@ def guideline_publish(request: HttpRequest, public_id) -> HttpResponse:
             messages.success(request, f"Guidelines v{version.number} are published.")
             return redirect(project_url(project, "guidelines"))
     return _render_lab(request, project, status=400, guideline_form=form)
+
+
+@login_required
+@require_POST
+def project_test_require(request: HttpRequest, public_id) -> HttpResponse:
+    """Set the project's qualification test; a refusal (or an unknown test) becomes a message."""
+    project = _lab_project(request, public_id)
+    try:
+        with access_errors():
+            policies.require(request.user, project.lab, Perm.PROJECTS_MANAGE)
+        test = assessment_selectors.test_get(
+            actor=request.user, organization=project.lab, public_id=request.POST.get("test", "")
+        )
+        with access_errors():
+            assessment_services.project_test_require(actor=request.user, project=project, test=test)
+    except DomainError as error:
+        messages.error(request, f"Nothing changed: {error.message}")
+    else:
+        messages.success(request, f"Experts now need a current qualification in “{test.title}”.")
+    return redirect(project_url(project, "qualification-test"))
 
 
 @login_required

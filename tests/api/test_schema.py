@@ -122,6 +122,7 @@ ENDPOINTS = {
     ("post", "/api/v1/tests/{test_id}/items/"),
     ("post", "/api/v1/tests/{test_id}/publish/"),
     ("post", "/api/v1/tests/{test_id}/new-version/"),
+    ("post", "/api/v1/tests/{test_id}/retire/"),
     ("post", "/api/v1/tests/{test_id}/attempts/"),
     ("get", "/api/v1/attempts/"),
     ("get", "/api/v1/attempts/{attempt_id}/"),
@@ -134,6 +135,7 @@ ENDPOINTS = {
     ("get", "/api/v1/calibration-rounds/"),
     ("post", "/api/v1/calibration-rounds/"),
     ("get", "/api/v1/calibration-rounds/{round_id}/report/"),
+    ("post", "/api/v1/calibration-rounds/{round_id}/close/"),
     ("put", "/api/v1/projects/{project_id}/qualification-test/"),
 }
 # Collections that are short fixed lists, not paginated.

@@ -141,3 +141,34 @@ def test_operations_revoke_a_qualification(make_test, api_as, expert, operations
     mine = api_as(expert).get("/api/v1/qualifications/")
     assert mine.json()["results"][0]["status"] == "revoked"
     assert_no_key(mine)
+
+
+def test_an_author_retires_a_published_test(make_test, author_client, api_as, lab_member, expert):
+    draft = make_test(publish=False)
+    assert author_client.post(url_for(draft, "retire/")).status_code == 409
+    test_id = make_test()
+    assert api_as(lab_member).post(url_for(test_id, "retire/")).status_code == 403
+    assert api_as(expert).post(url_for(test_id, "retire/")).status_code == 404
+    retired = author_client.post(url_for(test_id, "retire/"))
+    assert retired.status_code == 200, retired.content
+    assert retired.json()["status"] == "retired"
+    assert author_client.post(url_for(test_id, "retire/")).status_code == 200  # idempotent
+    assert api_as(expert).post(url_for(test_id, "attempts/")).status_code in (404, 409)
+
+
+def test_the_lab_closes_a_calibration_round(make_test, author_client, vendor, vendor_manager, api_as, lab_member):
+    test_id = make_test(kind="calibration")
+    body = {
+        "test": test_id,
+        "title": "Round 1",
+        "deadline": (timezone.now() + timedelta(days=7)).isoformat(),
+        "suppliers": [str(vendor.public_id)],
+    }
+    round_id = author_client.post("/api/v1/calibration-rounds/", body, format="json").json()["id"]
+    url = f"/api/v1/calibration-rounds/{round_id}/close/"
+    assert api_as(vendor_manager).post(url).status_code == 404  # an invited supplier may not close it
+    assert api_as(lab_member).post(url).status_code == 403
+    closed = author_client.post(url)
+    assert closed.status_code == 200, closed.content
+    assert closed.json()["status"] == "closed"
+    assert author_client.post(url).status_code == 200  # closing again changes nothing

@@ -10,6 +10,7 @@ urlpatterns = [
     path(_T, views.TestDetailView.as_view(), name="test-detail"),
     path(f"{_T}items/", views.ItemRoute.as_view(), name="test-items"),
     path(f"{_T}publish/", views.TestPublishView.as_view(), name="test-publish"),
+    path(f"{_T}retire/", views.TestRetireView.as_view(), name="test-retire"),
     path(f"{_T}new-version/", views.TestNewVersionView.as_view(), name="test-new-version"),
     path(f"{_T}attempts/", views.AttemptStartView.as_view(), name="test-attempts"),
     path("attempts/", views.AttemptListView.as_view(), name="attempt-list"),
@@ -29,6 +30,11 @@ urlpatterns = [
         "calibration-rounds/<uuid:round_id>/report/",
         views.CalibrationReportView.as_view(),
         name="calibration-round-report",
+    ),
+    path(
+        "calibration-rounds/<uuid:round_id>/close/",
+        views.CalibrationRoundCloseView.as_view(),
+        name="calibration-round-close",
     ),
     path("projects/<uuid:project_id>/qualification-test/", views.ProjectTestView.as_view(), name="project-test"),
 ]

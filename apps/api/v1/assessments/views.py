@@ -216,6 +216,22 @@ class TestNewVersionView(_TestMixin, WorkforceView):
         return self.test_response(test, status_code=status.HTTP_201_CREATED)
 
 
+class TestRetireView(_TestMixin, WorkforceView):
+    @extend_schema(
+        summary="Retire a published test version (no new attempts)",
+        description=AUTHORS
+        + "Qualifications already granted stay. Retiring a retired test changes nothing; a draft: 409.",
+        parameters=[ORG_PARAMETER],
+        request=None,
+        responses=TestSerializer,
+        tags=TAGS,
+    )
+    def post(self, request, *args, **kwargs):
+        test = self.get_authored_test()
+        services.test_retire(actor=self.actor, test=test)
+        return self.test_response(test)
+
+
 # --- items (authors only) ------------------------------------------------------------------------------------
 
 
@@ -545,6 +561,34 @@ class CalibrationReportView(WorkforceView):
         )
         report = calibration.calibration_report(actor=self.actor, round=round_)
         return Response(CalibrationReportSerializer(report_json(report)).data)
+
+
+class CalibrationRoundCloseView(WorkforceView):
+    @extend_schema(
+        summary="Close a calibration round (no new attempts)",
+        description=(
+            "Lab owners and admins of the lab that ran the round (a lab member gets 403; anyone else, an invited "
+            "supplier included, 404). Closing a closed round changes nothing."
+        ),
+        parameters=[ORG_PARAMETER],
+        request=None,
+        responses=CalibrationRoundSerializer,
+        tags=TAGS,
+    )
+    def post(self, request, *args, **kwargs):
+        organization = self.require_organization()
+        round_ = calibration.calibration_round_get(
+            actor=self.actor, organization=organization, public_id=self.kwargs["round_id"]
+        )
+        if round_.lab_id != organization.pk:
+            raise NotFound("Calibration round not found.", code="calibration_round_not_found")
+        calibration.calibration_round_close(actor=self.actor, round=round_)
+        round_ = (
+            CalibrationRound.objects.select_related("lab", "test", "pilot_project")
+            .prefetch_related("suppliers")
+            .get(pk=round_.pk)
+        )
+        return Response(CalibrationRoundSerializer(round_).data)
 
 
 # --- project requirement -----------------------------------------------------------------------------------------
