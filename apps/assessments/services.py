@@ -253,7 +253,8 @@ def test_publish(*, actor: User, test: Test) -> bool:
         if len(items) < test.items_per_attempt:
             errors["items"] = [f"{len(items)} items in the pool; each attempt samples {test.items_per_attempt}."]
         unkeyed = [i.position for i in items if i.type in OBJECTIVE and i.pk not in keyed]
-        if unkeyed:
+        # A calibration test may hold items without gold: they measure agreement, not accuracy.
+        if unkeyed and test.kind == Test.Kind.QUALIFICATION:
             errors["key"] = [f"Items without an answer key: {', '.join(map(str, unkeyed))}."]
         no_rubric = [i.position for i in items if i.type == T.FREE_TEXT and not i.rubric]
         if no_rubric:
@@ -503,7 +504,7 @@ def items_import(*, actor: User, test: Test, upload: Any, fmt: str) -> int:
             errors.append({"row": number, "field": name, "reason": "Unknown field."})
         if unknown:
             continue
-        if row.get("type") != T.FREE_TEXT and row.get("key") is None:
+        if row.get("type") != T.FREE_TEXT and row.get("key") is None and test.kind == Test.Kind.QUALIFICATION:
             errors.append({"row": number, "field": "key", "reason": "Missing: an objective item needs its key."})
             continue
         try:
@@ -730,8 +731,10 @@ def attempt_submit(*, actor: User | None, attempt: Attempt) -> Attempt:
                     tasks.extend(
                         GradingTask(attempt_item=s, slot=slot) for slot in range(1, test.graders_per_free_text + 1)
                     )
+            elif s.item_id in keys:
+                s.earned = grade_item(s.item.type, keys[s.item_id], s.answer, tolerance=s.item.numeric_tolerance)
             else:
-                s.earned = grade_item(s.item.type, keys.get(s.item_id), s.answer, tolerance=s.item.numeric_tolerance)
+                s.earned = None  # a calibration item without gold: agreement only, not scored
         AttemptItem.objects.bulk_update(served, ["earned"])
         now = timezone.now()
         if tasks:
@@ -782,15 +785,16 @@ def pass_decision(test: Test, *, earned_total: Decimal, n: int) -> tuple[Decimal
 def _finish(attempt: Attempt, *, actor: User | None, extra: dict | None = None) -> None:
     """Score a fully graded attempt, move it to graded and grant a qualification on a pass."""
     test = attempt.test
-    served = list(attempt.attempt_items.select_related("item"))
+    # Items without gold (calibration only) carry no score and do not count.
+    served = [s for s in attempt.attempt_items.select_related("item") if s.earned is not None]
     n = len(served)
-    total = sum((s.earned or Decimal(0) for s in served), Decimal(0))
+    total = sum((s.earned for s in served), Decimal(0))
     score, lower, passed = pass_decision(test, earned_total=total, n=n)
     sections: dict[str, dict[str, Any]] = {}
     for s in served:
         row = sections.setdefault(s.item.section or "General", {"items": 0, "earned": Decimal(0)})
         row["items"] += 1
-        row["earned"] += s.earned or Decimal(0)
+        row["earned"] += s.earned
     breakdown: dict[str, Any] = dict(attempt.breakdown or {})
     breakdown["sections"] = {
         name: {"items": row["items"], "earned": f"{row['earned']:.4f}", "score": f"{row['earned'] / row['items']:.4f}"}
