@@ -793,8 +793,44 @@ def calibration_report(request: HttpRequest, public_id) -> HttpResponse:
             "experts": _league(report.experts),
             "chart": _chart(charted) if charted else None,
             "alpha": _agreement_rows(report),
+            "disputed": _disputed_rows(report),
+            "cohen_pairs": [{"a": a, "b": b, "kappa": kappa, "n": n} for a, b, kappa, n in report.cohen_pairs],
         },
     )
+
+
+def _code_text(code) -> str:
+    """A nominal answer code as a reader sees it: option numbers from 1, A/B/tie as they are."""
+    if isinstance(code, int):
+        return f"option {code + 1}"
+    if isinstance(code, list | tuple):
+        return "options " + ", ".join(str(c + 1) for c in code)
+    return str(code)
+
+
+def _disputed_rows(report, limit: int = 10) -> list[dict]:
+    """The items on which answers split most (suppliers that differ first), with each supplier's
+    modal answer; a tie between answers is shown as a tie."""
+    rows = report.disagreements[:limit]
+    items = Item.objects.in_bulk([row["item"] for row in rows])
+    out = []
+    for row in rows:
+        item = items.get(row["item"])
+        out.append(
+            {
+                "item": f"{item.position}. {item.prompt[:90]}" if item else f"item {row['item']}",
+                "answers": " / ".join(_code_text(c) for c in row["modal_labels"]),
+                "share": row["modal_share"],
+                "tie": row["tie"],
+                "n": row["n"],
+                "by_supplier": [
+                    (supplier, " / ".join(_code_text(c) for c in labels))
+                    for supplier, labels in row["by_supplier"].items()
+                ],
+                "suppliers_differ": row["suppliers_differ"],
+            }
+        )
+    return out
 
 
 @login_required

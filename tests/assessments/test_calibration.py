@@ -284,3 +284,14 @@ def test_only_graded_attempts_count(scenario, lab_member):
     report = calibration_report(actor=lab_member, round=scenario.round)
 
     assert "Southgate Labelling" not in [r.name for r in report.suppliers]
+
+
+def test_the_report_page_lists_disputed_items_and_cohen_pairs(scenario, client, lab_admin):
+    from django.urls import reverse
+
+    client.force_login(lab_admin)
+
+    page = client.get(reverse("assessments:calibration_report", args=[scenario.round.public_id])).content.decode()
+
+    assert 'id="disputed"' in page and 'id="cohen"' in page
+    assert "style=" not in page
