@@ -243,32 +243,33 @@ def items_import(request: HttpRequest, public_id) -> HttpResponse:
     return render(request, "assessments/test_detail.html", context, status=400)
 
 
-@login_required
-@require_POST
-def test_publish(request: HttpRequest, public_id) -> HttpResponse:
+def _author_action(request: HttpRequest, public_id, action, done: str) -> HttpResponse:
+    """An author's one-click change to a test: the service's refusal becomes a message."""
     _organization, test = _author_test(request, public_id)
     try:
         with access_errors():
-            services.test_publish(actor=request.user, test=test)
+            action(actor=request.user, test=test)
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Published: experts can take it now. Its items no longer change.")
+        messages.success(request, done)
     return redirect(_test_url(test))
+
+
+@login_required
+@require_POST
+def test_publish(request: HttpRequest, public_id) -> HttpResponse:
+    return _author_action(
+        request, public_id, services.test_publish, "Published: experts can take it now. Its items no longer change."
+    )
 
 
 @login_required
 @require_POST
 def test_retire(request: HttpRequest, public_id) -> HttpResponse:
-    _organization, test = _author_test(request, public_id)
-    try:
-        with access_errors():
-            services.test_retire(actor=request.user, test=test)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "Retired: no new attempts. Qualifications already granted stay.")
-    return redirect(_test_url(test))
+    return _author_action(
+        request, public_id, services.test_retire, "Retired: no new attempts. Qualifications already granted stay."
+    )
 
 
 @login_required
