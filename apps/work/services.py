@@ -32,6 +32,7 @@ from apps.accounts.roles import GRANTS, Perm, StaffRole
 from apps.contracts.models import Contract, ContractVersion
 from apps.contracts.selectors import active_assignees, terms_in_force
 from apps.core.errors import DomainError, NotFound, ValidationFailed
+from apps.core.events import emit
 from apps.core.transitions import audit, transition
 from apps.notifications.services import notify_many
 from apps.projects.models import Project
@@ -322,6 +323,21 @@ def batch_submit(
                     "content_sha256": batch.content_sha256,
                     "bytes": report.size_bytes,
                 },
+            )
+            emit(
+                "batch.submitted",
+                obj=batch,
+                organization_ids=[contract.lab_id, contract.supplier_id],
+                data={
+                    "batch": str(batch.public_id),
+                    "contract": str(contract.public_id),
+                    "project": str(contract.project.public_id),
+                    "unit_count": batch.unit_count,
+                    "judgment_count": batch.judgment_count,
+                    "period_start": batch.period_start.isoformat(),
+                    "period_end": batch.period_end.isoformat(),
+                },
+                actor=actor,
             )
             notify_many(
                 recipients=_holders(contract.lab, Perm.WORK_REVIEW),

@@ -11,4 +11,8 @@ urlpatterns = [
     path("", include("apps.api.v1.contracts.urls")),
     path("", include("apps.api.v1.work.urls")),
     path("", include("apps.api.v1.assessments.urls")),
+    path("", include("apps.api.v1.quality.urls")),
+    path("", include("apps.api.v1.ledger.urls")),
+    path("", include("apps.api.v1.payments.urls")),
+    path("", include("apps.api.v1.integrations.urls")),
 ]
