@@ -15,6 +15,10 @@ urlpatterns = [
     path("", include("apps.contracts.urls")),
     path("", include("apps.work.urls")),
     path("", include("apps.assessments.urls")),
+    path("", include("apps.quality.urls")),
+    path("", include("apps.ledger.urls")),
+    path("", include("apps.payments.urls")),
+    path("", include("apps.integrations.urls")),
     path("", include("apps.notifications.urls")),
     path("", include("apps.dashboard.urls")),
 ]
