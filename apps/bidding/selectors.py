@@ -22,6 +22,7 @@ from apps.experts.selectors import owner_handle, verified_credentials_q
 from apps.projects.models import Project
 from apps.projects.selectors import project_visible_to_supplier
 
+from .hooks import quality_history_provider
 from .models import Bid, BidRevision, Question
 
 _BAD_ID = (ValueError, TypeError, ValidationError)
@@ -155,7 +156,8 @@ def expected_cost_per_quality_unit(unit_price: Decimal, expected_accuracy: Decim
 def bid_comparison(*, actor: User, project: Project, sort: str = "cost_per_quality_unit") -> list[ComparisonRow]:
     """The lab's side-by-side view of the live and decided bids, ranked by expected cost per
     quality-adjusted unit. A bidder whose experts took a calibration round piloting the project is
-    expected to reach its pooled pilot accuracy against gold ("pilot"); without a measured history or
+    expected to reach its pooled pilot accuracy against gold ("pilot"); else its measured gold accuracy across its
+    contracts ("history", from the quality capability); without a measured history or
     pilot, the expected accuracy is the project's SLA minimum, marked as an assumption."""
     if sort not in SORT_KEYS:
         raise ValidationFailed(f"Unknown sort '{sort}'.", details={"sort": [f"Choose one of {', '.join(SORT_KEYS)}."]})
@@ -185,8 +187,11 @@ def bid_comparison(*, actor: User, project: Project, sort: str = "cost_per_quali
             for credential in getattr(profile, "verified", []) if profile else []:
                 credentials[credential.type] += 1
         accuracy, source = None, "none"
+        history = quality_history_provider(supplier=bid.bidder)
         if bid.bidder_id in pilot:
             accuracy, source = pilot[bid.bidder_id], "pilot"
+        elif history is not None:
+            accuracy, source = history["gold_accuracy"], "history"
         elif project.sla_min_gold_accuracy:
             accuracy, source = project.sla_min_gold_accuracy, "sla_assumption"
         rows.append(
@@ -197,6 +202,7 @@ def bid_comparison(*, actor: User, project: Project, sort: str = "cost_per_quali
                 weeks_to_finish=(Decimal(bid.volume) / Decimal(bid.weekly_capacity)).quantize(Decimal("0.1")),
                 team_size=len(team),
                 team_credentials=dict(sorted(credentials.items())),
+                quality_history=history,
                 expected_accuracy=accuracy,
                 accuracy_source=source,
                 cost_per_quality_unit=expected_cost_per_quality_unit(bid.unit_price, accuracy),

@@ -10,6 +10,12 @@ Per-judgment rows are streamed from the database (a batch may hold a million); p
 are read once for the batch. Credential types are those verified and unexpired when the datasheet
 is generated; the guideline version is the highest one the annotator acknowledged on the project
 at or before the batch's submission (None if none).
+
+Higher apps add columns without this module importing them (``work`` sits below ``quality`` in the
+layers): a *provider* registered with :func:`register_provider` (from its app's ``ready()``) is called
+once per datasheet with the batch, the annotators' user ids and whether the reader is the lab, and
+returns a :class:`Contribution`: per-item columns (looked up a chunk of item ids at a time, so the rows
+still stream), per-annotator facts and summary fields, or None to add nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ import csv
 import io
 import json
 from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +67,36 @@ class Annotator:
     guideline_version: int | None
     judgments: int
     seconds_spent: int
+    facts: dict[str, Any] = field(default_factory=dict, compare=False)  # from providers, e.g. quality scores
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one provider adds to a batch's datasheet.
+
+    ``item_columns`` are appended to every row, in this order; ``item_values(item_ids)`` maps each of a
+    chunk of item ids to its values (a missing item or column is None). ``annotator_facts`` maps an
+    annotator's user id to facts shown with the annotator; ``summary`` is merged into the summary."""
+
+    item_columns: tuple[str, ...] = ()
+    item_values: Callable[[list[str]], dict[str, dict[str, Any]]] | None = None
+    annotator_facts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+# provider(batch, annotator user ids, for_lab) -> Contribution | None
+Provider = Callable[[WorkBatch, list[int], bool], "Contribution | None"]
+_PROVIDERS: list[Provider] = []
+
+
+def register_provider(provider: Provider) -> None:
+    """Add a column provider (idempotent: registering the same function twice adds it once)."""
+    if provider not in _PROVIDERS:
+        _PROVIDERS.append(provider)
+
+
+def registered_providers() -> tuple[Provider, ...]:
+    return tuple(_PROVIDERS)
 
 
 @dataclass
@@ -68,10 +104,16 @@ class Datasheet:
     batch: WorkBatch
     summary: dict[str, Any]
     annotators: dict[int, Annotator]
+    contributions: list[Contribution] = field(default_factory=list)
+
+    @property
+    def extra_columns(self) -> tuple[str, ...]:
+        """The providers' per-item columns, after ``ROW_FIELDS``."""
+        return tuple(column for c in self.contributions if c.item_values is not None for column in c.item_columns)
 
     def rows(self, *, offset: int = 0, limit: int | None = None) -> Iterator[dict[str, Any]]:
         """One row per judgment, in upload order (streamed): all of them, or from the ``offset``-th
-        (0-based) at most ``limit``, as a page shows them."""
+        (0-based) at most ``limit``, as a page shows them. Providers' columns follow ``ROW_FIELDS``."""
         outcome = self.batch.status
         annotators = self.annotators
         judgments = (
@@ -81,9 +123,24 @@ class Datasheet:
         )
         if offset or limit is not None:
             judgments = judgments[offset : None if limit is None else offset + limit]
-        for item_id, annotator_id, started_at, seconds in judgments.iterator(chunk_size=_CHUNK):
+        lookups = [c for c in self.contributions if c.item_values is not None and c.item_columns]
+        chunk: list[tuple] = []
+        for record in judgments.iterator(chunk_size=_CHUNK):
+            chunk.append(record)
+            if len(chunk) >= _CHUNK:
+                yield from self._chunk_rows(chunk, annotators, outcome, lookups)
+                chunk = []
+        yield from self._chunk_rows(chunk, annotators, outcome, lookups)
+
+    @staticmethod
+    def _chunk_rows(chunk, annotators, outcome, lookups) -> Iterator[dict[str, Any]]:
+        extras: list[tuple[tuple[str, ...], dict[str, dict[str, Any]]]] = []
+        if chunk and lookups:
+            item_ids = list(dict.fromkeys(record[0] for record in chunk))
+            extras = [(c.item_columns, c.item_values(item_ids) or {}) for c in lookups]
+        for item_id, annotator_id, started_at, seconds in chunk:
             who = annotators[annotator_id]
-            yield {
+            row = {
                 "item_id": item_id,
                 "annotator": who.handle,
                 "credential_types": list(who.credential_types),
@@ -92,6 +149,11 @@ class Datasheet:
                 "seconds_spent": seconds,
                 "review_outcome": outcome,
             }
+            for columns, values in extras:
+                found = values.get(item_id) or {}
+                for column in columns:
+                    row[column] = found.get(column)
+            yield row
 
 
 def datasheet_get(*, actor: User, organization: Organization | None, public_id: Any) -> Datasheet:
@@ -104,11 +166,12 @@ def datasheet_get(*, actor: User, organization: Organization | None, public_id: 
             code="batch_not_accepted",
             details={"status": batch.status},
         )
-    return build(batch)
+    return build(batch, for_lab=organization is not None and organization.pk == batch.contract.lab_id)
 
 
-def build(batch: WorkBatch) -> Datasheet:
-    """Assemble the datasheet of ``batch`` (unscoped: callers check access, as datasheet_get does)."""
+def build(batch: WorkBatch, *, for_lab: bool = False) -> Datasheet:
+    """Assemble the datasheet of ``batch`` (unscoped: callers check access, as datasheet_get does).
+    ``for_lab``: the reader is the lab that bought the work (providers may add what only it may see)."""
     contract = batch.contract
     per_annotator = list(
         Judgment.objects.filter(batch=batch)
@@ -195,7 +258,25 @@ def build(batch: WorkBatch) -> Datasheet:
         ],
         "generated_at": timezone.now().isoformat(),
     }
-    return Datasheet(batch=batch, summary=summary, annotators=annotators)
+    contributions = [c for c in (provider(batch, ids, for_lab) for provider in _PROVIDERS) if c is not None]
+    if contributions:
+        for c in contributions:
+            summary.update(c.summary)
+            for pk, facts in c.annotator_facts.items():
+                if pk in annotators:
+                    annotators[pk].facts.update(facts)
+        summary["annotators"] = [
+            {
+                "annotator": who.handle,
+                "credential_types": list(who.credential_types),
+                "guideline_version": who.guideline_version,
+                "judgments": who.judgments,
+                "seconds_spent": who.seconds_spent,
+                **who.facts,
+            }
+            for who in sorted(annotators.values(), key=lambda a: a.handle)
+        ]
+    return Datasheet(batch=batch, summary=summary, annotators=annotators, contributions=contributions)
 
 
 # --- Renderers (streamed) -----------------------------------------------------------------------------------
@@ -225,11 +306,25 @@ def _safe_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def _csv_value(value: Any) -> str:
+    """A provider's value in a CSV cell: empty for None, lists joined by ';', text defused."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ";".join(_csv_value(v) for v in value)
+    if isinstance(value, dict):
+        return _safe_cell(json.dumps(value, sort_keys=True))
+    return _safe_cell(str(value)) if isinstance(value, str) else str(value)
+
+
 def render_csv(sheet: Datasheet) -> Iterator[str]:
     """One line per judgment (``ROW_FIELDS``; credential types joined by ';'), with a header."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(ROW_FIELDS)
+    extra = sheet.extra_columns
+    writer.writerow(ROW_FIELDS + extra)
     for count, row in enumerate(sheet.rows(), start=1):
         writer.writerow(
             [
@@ -241,6 +336,7 @@ def render_csv(sheet: Datasheet) -> Iterator[str]:
                 row["seconds_spent"] if row["seconds_spent"] is not None else "",
                 row["review_outcome"],
             ]
+            + [_csv_value(row[column]) for column in extra]
         )
         if count % _CHUNK == 0:
             yield buffer.getvalue()
@@ -262,6 +358,11 @@ def render_summary_csv(sheet: Datasheet) -> str:
         elif key == "guideline_versions_acknowledged":
             for entry in value:
                 writer.writerow([f"guideline_version.{entry['version'] or 'none'}.judgments", entry["judgments"]])
+        elif key == "annotators":
+            for who in value:
+                for fact, fact_value in who.items():
+                    if fact != "annotator":
+                        writer.writerow([f"annotator.{who['annotator']}.{fact}", _csv_value(fact_value)])
         else:
             writer.writerow([key, "" if value is None else value])
     return buffer.getvalue()

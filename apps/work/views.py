@@ -252,6 +252,7 @@ def _annotator_rows(sheet: datasheet.Datasheet) -> list[dict[str, Any]]:
             "guideline_version": who.guideline_version,
             "judgments": who.judgments,
             "seconds_spent": who.seconds_spent,
+            "facts": who.facts,  # from datasheet providers, e.g. quality scores
         }
         for who in sorted(sheet.annotators.values(), key=lambda a: a.handle)
     ]

@@ -1,0 +1,198 @@
+"""v1 representations of quality results: score snapshots, audit flags, the contract's quality
+summary (SLA status, multiplier, open alerts), scoring runs and the vendor benchmark.
+
+Experts appear by pseudonymous ``expert_handle`` only (never a name or e-mail); a supplier of kind
+``individual`` is named after the person, so its ``name`` is null. Proportions are fractions in
+[0, 1]; intervals are 95% Wilson intervals; null means "not measurable".
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from apps.api.fields import StatusField
+from apps.api.v1.projects.serializers import SupplierSerializer
+from apps.quality.models import AuditKind, ScoringRun, SlaAlert, SubjectKind
+
+
+class ScoreSnapshotSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    run = serializers.UUIDField(source="run.public_id")
+    subject_kind = StatusField(choices=SubjectKind.choices, enum_name="QualitySubjectKind")
+    contract = serializers.UUIDField(source="contract.public_id")
+    supplier = SupplierSerializer()
+    expert_handle = serializers.CharField(allow_null=True, help_text="Expert rows only: the pseudonymous handle.")
+    batch = serializers.UUIDField(source="batch.public_id", allow_null=True, default=None)
+    guideline_version = serializers.IntegerField(source="guideline_version.number", allow_null=True, default=None)
+    task_type = serializers.CharField()
+    algorithm_version = serializers.CharField()
+    incremental = serializers.BooleanField(
+        help_text="Written when a batch landed: additive figures are running totals, the others come from the last "
+        "full run."
+    )
+    window_start = serializers.DateTimeField(allow_null=True)
+    window_end = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    n_judgments = serializers.IntegerField()
+    n_items = serializers.IntegerField()
+    n_annotators = serializers.IntegerField()
+    n_gold = serializers.IntegerField(help_text="Judgments on gold items.")
+    gold_correct = serializers.IntegerField()
+    gold_accuracy = serializers.FloatField(allow_null=True)
+    gold_lower = serializers.FloatField(allow_null=True, help_text="95% Wilson lower bound.")
+    gold_upper = serializers.FloatField(allow_null=True, help_text="95% Wilson upper bound.")
+    loo_agreement = serializers.FloatField(
+        allow_null=True, help_text="Agreement with co-annotators, the judgment's own vote left out."
+    )
+    loo_n = serializers.IntegerField()
+    alpha = serializers.FloatField(allow_null=True, help_text="Krippendorff's alpha.")
+    alpha_level = serializers.CharField()
+    alpha_lower = serializers.FloatField(
+        allow_null=True,
+        help_text="95% bootstrap lower bound of alpha (contract rows, when the SLA sets a minimum alpha).",
+    )
+    alpha_upper = serializers.FloatField(allow_null=True, help_text="95% bootstrap upper bound of alpha.")
+    fleiss_kappa = serializers.FloatField(allow_null=True, help_text="Null unless every item has the same panel size.")
+    mean_pair_kappa = serializers.FloatField(allow_null=True, help_text="Mean Cohen's kappa over annotator pairs.")
+    n_pairs = serializers.IntegerField()
+    ds_expected_accuracy = serializers.FloatField(allow_null=True, help_text="Dawid-Skene expected accuracy.")
+    seconds_median = serializers.FloatField(allow_null=True)
+
+
+class AuditFlagSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    run = serializers.UUIDField(source="run.public_id")
+    contract = serializers.UUIDField(source="contract.public_id")
+    subject_kind = serializers.ChoiceField(choices=["expert", "supplier"])
+    supplier = SupplierSerializer()
+    expert_handle = serializers.CharField(source="subject_handle", allow_null=True)
+    kind = StatusField(choices=AuditKind.choices, enum_name="AuditKind")
+    n = serializers.IntegerField()
+    statistic = serializers.FloatField(allow_null=True)
+    effect = serializers.FloatField(allow_null=True)
+    p = serializers.FloatField(allow_null=True)
+    q = serializers.FloatField(allow_null=True, help_text="Benjamini-Hochberg adjusted p across subjects.")
+    flagged = serializers.BooleanField()
+    test = serializers.CharField()
+    explanation = serializers.CharField(help_text="What was found and how strong the evidence is.")
+    created_at = serializers.DateTimeField()
+
+
+class SlaAlertSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    metric = StatusField(choices=SlaAlert.Metric.choices, enum_name="SlaMetric")
+    status = StatusField(choices=SlaAlert.Status.choices, enum_name="SlaAlertStatus")
+    threshold = serializers.DecimalField(max_digits=5, decimal_places=4)
+    measured = serializers.FloatField()
+    lower = serializers.FloatField()
+    upper = serializers.FloatField()
+    n = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    cleared_at = serializers.DateTimeField(allow_null=True)
+
+
+class SlaStatusSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["ok", "breached", "insufficient_evidence", "no_sla"])
+    metric = serializers.CharField()
+    threshold = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+    measured = serializers.FloatField(allow_null=True)
+    lower = serializers.FloatField(allow_null=True)
+    upper = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField()
+    open_alerts = SlaAlertSerializer(many=True)
+    alpha_threshold = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+    alpha_measured = serializers.FloatField(allow_null=True)
+    alpha_lower = serializers.FloatField(
+        allow_null=True, help_text="95% bootstrap interval of alpha (null without an alpha SLA)."
+    )
+    alpha_upper = serializers.FloatField(allow_null=True)
+
+
+class MultiplierSerializer(serializers.Serializer):
+    multiplier = serializers.DecimalField(max_digits=6, decimal_places=2)
+    gold_accuracy = serializers.DecimalField(max_digits=5, decimal_places=4, allow_null=True)
+    n_gold = serializers.IntegerField()
+    band = serializers.ListField(child=serializers.CharField(), allow_null=True)
+    snapshot = serializers.UUIDField(source="snapshot_public_id", allow_null=True)
+    basis = serializers.ChoiceField(choices=["batch", "contract", "no gold measured"])
+
+
+class ScoringRunSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    kind = StatusField(choices=ScoringRun.Kind.choices, enum_name="ScoringRunKind")
+    scope = StatusField(choices=ScoringRun.Scope.choices, enum_name="ScoringRunScope")
+    contract = serializers.UUIDField(source="contract.public_id", allow_null=True, default=None)
+    status = StatusField(choices=ScoringRun.Status.choices, enum_name="ScoringRunStatus")
+    progress = serializers.IntegerField(help_text="Percent, 0-100.")
+    message = serializers.CharField()
+    trigger = StatusField(choices=ScoringRun.Trigger.choices, enum_name="ScoringRunTrigger")
+    algorithm_version = serializers.CharField()
+    window_start = serializers.DateTimeField(allow_null=True)
+    window_end = serializers.DateTimeField(allow_null=True)
+    n_judgments = serializers.IntegerField()
+    n_items = serializers.IntegerField()
+    n_snapshots = serializers.IntegerField()
+    error = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class ContractQualitySerializer(serializers.Serializer):
+    contract = serializers.UUIDField(source="contract.public_id")
+    summary = ScoreSnapshotSerializer(allow_null=True)
+    sla = SlaStatusSerializer()
+    multiplier = MultiplierSerializer()
+    running = ScoringRunSerializer(allow_null=True)
+
+
+class BenchmarkExpertSerializer(serializers.Serializer):
+    label = serializers.CharField(help_text="Handle (labs); name for the vendor itself.")
+    n_gold = serializers.IntegerField()
+    gold_correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True)
+    lower = serializers.FloatField(allow_null=True)
+    upper = serializers.FloatField(allow_null=True)
+
+
+class BenchmarkRowSerializer(serializers.Serializer):
+    supplier = serializers.UUIDField(source="supplier_public_id")
+    supplier_label = serializers.CharField()
+    task_type = serializers.CharField()
+    guideline_version = serializers.IntegerField(allow_null=True)
+    n_gold = serializers.IntegerField()
+    gold_correct = serializers.IntegerField()
+    accuracy = serializers.FloatField(allow_null=True)
+    lower = serializers.FloatField(allow_null=True)
+    upper = serializers.FloatField(allow_null=True)
+    rank = serializers.IntegerField(help_text="1 = best; suppliers whose intervals overlap share a rank.")
+    experts = BenchmarkExpertSerializer(many=True)
+
+
+SCORE_ORDERING_FIELDS = ("created_at", "n_judgments", "n_items", "n_gold", "gold_correct")
+SCORE_ORDERINGS = [o for f in SCORE_ORDERING_FIELDS for o in (f, f"-{f}")]
+
+
+class ScoreQuerySerializer(serializers.Serializer):
+    contract = serializers.UUIDField(required=False)
+    vendor = serializers.UUIDField(required=False, help_text="A supplier organisation's id.")
+    expert = serializers.CharField(required=False, max_length=100, help_text="An expert's handle.")
+    subject_kind = serializers.ChoiceField(choices=SubjectKind.choices, required=False)
+    since = serializers.DateTimeField(required=False, help_text="Snapshots whose data window ends at or after this.")
+    until = serializers.DateTimeField(required=False, help_text="Snapshots whose data window starts at or before this.")
+    ordering = serializers.ChoiceField(
+        choices=SCORE_ORDERINGS,
+        required=False,
+        help_text="Sort order (default `-created_at`, newest first); `-` for descending. Ties fall back to the id. "
+        "Only never-null fields: a cursor cannot page over nulls, so figures such as gold accuracy are not offered.",
+    )
+
+
+class AuditQuerySerializer(serializers.Serializer):
+    contract = serializers.UUIDField(required=False)
+    kind = serializers.ChoiceField(choices=AuditKind.choices, required=False)
+    flagged = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class RunQuerySerializer(serializers.Serializer):
+    contract = serializers.UUIDField(required=False)
