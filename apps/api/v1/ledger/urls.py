@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("ledger/entries/", views.JournalEntryListView.as_view(), name="ledger-entries"),
+    path("ledger/balances/", views.BalanceListView.as_view(), name="ledger-balances"),
+]
