@@ -1,0 +1,2 @@
+"""Payments services, one module per area: ``accounts`` (connected accounts), ``earnings`` (accrual
+and statements) and ``payouts`` (payout runs and transfers)."""
