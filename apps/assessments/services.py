@@ -20,8 +20,9 @@ from django.utils import timezone
 
 from apps.accounts.models import Organization, User
 from apps.accounts.policies import is_staff_role, require, require_staff
-from apps.accounts.roles import Perm, Role, StaffRole
+from apps.accounts.roles import OrgKind, Perm, Role, StaffRole
 from apps.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.events import emit
 from apps.core.transitions import audit, transition
 from apps.experts.models import Domain
 from apps.notifications.services import notify, notify_many
@@ -782,6 +783,17 @@ def pass_decision(test: Test, *, earned_total: Decimal, n: int) -> tuple[Decimal
     return score, lower, measure >= test.pass_threshold
 
 
+def _event_organizations(test: Test, expert: User) -> list[int | None]:
+    """Who an attempt's events concern: the lab that authors the test (which may read its attempts) and
+    the expert's own independent-expert organisation, if any. Never a vendor the expert works for."""
+    individual = (
+        Organization.objects.filter(kind=OrgKind.INDIVIDUAL, memberships__user=expert)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return [test.owner_id, individual]
+
+
 def _finish(attempt: Attempt, *, actor: User | None, extra: dict | None = None) -> None:
     """Score a fully graded attempt, move it to graded and grant a qualification on a pass."""
     test = attempt.test
@@ -813,6 +825,21 @@ def _finish(attempt: Attempt, *, actor: User | None, extra: dict | None = None) 
         },
     )
     expert = attempt.expert
+    concerned = _event_organizations(test, expert)
+    emit(
+        "attempt.graded",
+        obj=attempt,
+        organization_ids=concerned,
+        data={
+            "attempt": str(attempt.public_id),
+            "test": str(test.public_id),
+            "test_version": test.version,
+            "kind": test.kind,
+            "passed": attempt.passed,
+            "score": str(attempt.score) if attempt.score is not None else None,
+        },
+        actor=actor,
+    )
     notify(
         recipient=expert,
         kind="attempt.graded",
@@ -831,6 +858,19 @@ def _finish(attempt: Attempt, *, actor: User | None, extra: dict | None = None) 
             expires_at=now + timedelta(days=test.qualification_valid_days),
         )
         audit(qualification, "qualification.granted", actor=actor, data={"test_version": test.version})
+        emit(
+            "qualification.granted",
+            obj=qualification,
+            organization_ids=concerned,
+            data={
+                "qualification": str(qualification.public_id),
+                "test": str(test.public_id),
+                "test_version": test.version,
+                "attempt": str(attempt.public_id),
+                "expires_at": qualification.expires_at.isoformat(),
+            },
+            actor=actor,
+        )
         notify(
             recipient=expert,
             kind="qualification.granted",

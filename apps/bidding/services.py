@@ -15,6 +15,7 @@ from apps.accounts.models import Organization, User
 from apps.accounts.policies import require
 from apps.accounts.roles import OrgKind, Perm, Role
 from apps.core.errors import DomainError, NotFound, ValidationFailed
+from apps.core.events import emit
 from apps.core.money import to_minor
 from apps.core.transitions import audit, transition
 from apps.experts.models import RosterEntry
@@ -283,6 +284,14 @@ def bid_submit(
             audit(
                 bid, "bid.submitted", actor=actor, organization_public_id=organization.public_id, data={"revision": 1}
             )
+            # Sealed: the lab learns that a bid arrived, not who bid or at what price.
+            emit(
+                "bid.submitted",
+                obj=bid,
+                organization_ids=[project.lab_id, organization.pk],
+                data={"bid": str(bid.public_id), "project": str(project.public_id)},
+                actor=actor,
+            )
             notify_many(
                 recipients=_managers([project.lab]),
                 kind="bid.received",
@@ -326,7 +335,17 @@ def bid_withdraw(*, actor: User, bid: Bid) -> bool:
     require(actor, bid.bidder, Perm.BIDS_MANAGE)
     if bid.status != Bid.Status.WITHDRAWN:
         _require_open(bid.project)
-    return transition(bid, Bid.Status.WITHDRAWN, actor=actor, organization_public_id=bid.bidder.public_id)
+    with transaction.atomic():
+        moved = transition(bid, Bid.Status.WITHDRAWN, actor=actor, organization_public_id=bid.bidder.public_id)
+        if moved:
+            emit(
+                "bid.withdrawn",
+                obj=bid,
+                organization_ids=[bid.project.lab_id, bid.bidder_id],
+                data={"bid": str(bid.public_id), "project": str(bid.project.public_id)},
+                actor=actor,
+            )
+    return moved
 
 
 def _require_bids_open_to_lab(project: Project) -> None:
@@ -480,6 +499,14 @@ def award_create(*, actor: User, project: Project, allocations: list[dict[str, A
         )
         # Contracts (a layer above) turn each allocation into a contract in this same transaction.
         hooks.project_awarded.fire(award=award, actor=actor)
+        # The lab and the winners only; a winner does not learn the other winners' bids or volumes.
+        emit(
+            "project.awarded",
+            obj=award,
+            organization_ids=[locked.lab_id, *(bid.bidder_id for bid, _volume, _amount in rows)],
+            data={"project": str(locked.public_id), "award": str(award.public_id)},
+            actor=actor,
+        )
     project.refresh_from_db()
     return award
 

@@ -17,6 +17,7 @@ from apps.accounts.models import Organization, User
 from apps.accounts.policies import require
 from apps.accounts.roles import OrgKind, Perm, Role
 from apps.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.events import emit
 from apps.core.money import to_minor
 from apps.core.transitions import audit, transition
 from apps.experts.models import Credential
@@ -96,7 +97,8 @@ def canonical_terms(version: ContractVersion, milestones: list[dict] | None = No
                 "due_on": m.due_on.isoformat(),
                 "acceptance_criteria": m.acceptance_criteria,
             }
-            for m in version.milestones.order_by("position")
+            # .all() uses a prefetch (the contract page prefetches every version's milestones); order in Python
+            for m in sorted(version.milestones.all(), key=lambda m: m.position)
         ]
     terms["milestones"] = milestones
     return terms
@@ -314,6 +316,19 @@ def contract_sign(
                 organization_public_id=organization.public_id,
                 data={"side": side, "version": version.number, "terms_hash": version.terms_hash},
             )
+            emit(
+                "contract.signed",
+                obj=version,
+                organization_ids=[locked.lab_id, locked.supplier_id],
+                data={
+                    "contract": str(locked.public_id),
+                    "project": str(locked.project.public_id),
+                    "version": version.number,
+                    "side": side,
+                    "terms_hash": version.terms_hash,
+                },
+                actor=actor,
+            )
             other = locked.supplier if side == Signature.Side.LAB else locked.lab
             notify_many(
                 recipients=_people(other),
@@ -337,6 +352,18 @@ def _make_effective(contract: Contract, version: ContractVersion, *, actor: User
     contract.refresh_from_db()
     if contract.status == Contract.Status.PENDING_SIGNATURE:
         transition(contract, Contract.Status.ACTIVE, actor=actor, organization_public_id=contract.lab.public_id)
+        emit(
+            "contract.activated",
+            obj=contract,
+            organization_ids=[contract.lab_id, contract.supplier_id],
+            data={
+                "contract": str(contract.public_id),
+                "project": str(contract.project.public_id),
+                "version": version.number,
+                "effective_from": effective_from.isoformat(),
+            },
+            actor=actor,
+        )
         if contract.project.status == Project.Status.AWARDED:
             transition(
                 contract.project,
@@ -669,6 +696,17 @@ def assignments_recheck(*, assignments=None) -> int:
             ):
                 count += 1
                 contract = assignment.contract
+                emit(
+                    "assignment.suspended",
+                    obj=assignment,
+                    organization_ids=[contract.lab_id, contract.supplier_id],
+                    data={
+                        "assignment": str(assignment.public_id),
+                        "contract": str(contract.public_id),
+                        "project": str(contract.project.public_id),
+                        "gates": sorted({g["gate"] for g in unmet}),
+                    },
+                )
                 for org in (contract.lab, contract.supplier):
                     notify_many(
                         recipients=_people(org),

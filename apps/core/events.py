@@ -25,7 +25,25 @@ from django.db import models
 from .hooks import Hook
 
 EVENT_TYPES: dict[str, str] = {
+    "project.published": "A lab published a project: it is open for bids.",
+    "bid.submitted": "A bid was submitted on a project (sealed: ids only until bidding closes).",
+    "bid.withdrawn": "A bidder withdrew its bid.",
+    "project.awarded": "A lab awarded a project; each winning bidder's contract follows.",
+    "contract.signed": "One side signed the terms of a contract (a first version or an amendment).",
+    "contract.activated": "Both sides signed: the contract is active.",
+    "assignment.suspended": "An expert's assignment was suspended because a gate no longer holds.",
     "batch.submitted": "A supplier delivered a work batch under a contract.",
+    "quality.sla_breached": "A contract's measured quality fell below its SLA with enough evidence "
+    "(payload: contract, metric, threshold, measured, lower, upper).",
+    "quality.sla_recovered": "A contract's measured quality is back within its SLA "
+    "(payload: contract, metric, threshold, measured, lower, upper).",
+    "batch.accepted": "A lab accepted a work batch, wholly, partially or automatically after the review window.",
+    "batch.rejected": "A lab rejected a work batch.",
+    "appeal.decided": "Operations decided an appeal against a rejection: overturned or upheld.",
+    "attempt.graded": "A test attempt was graded.",
+    "qualification.granted": "An expert passed a qualification test and holds the qualification.",
+    "payout_run.completed": "A payout run finished: every line paid, or some failed (partially_failed).",
+    "payout.failed": "A payout to a supplier failed; the line says why and can be retried.",
 }
 
 domain_event = Hook(

@@ -14,6 +14,7 @@ from apps.accounts.models import Organization, User
 from apps.accounts.policies import require
 from apps.accounts.roles import OrgKind, Perm, Role
 from apps.core.errors import DomainError, NotFound, ValidationFailed
+from apps.core.events import emit
 from apps.core.money import SUPPORTED_CURRENCIES, exponent, to_minor
 from apps.core.transitions import audit, transition
 from apps.experts.models import CredentialType, Domain
@@ -261,6 +262,18 @@ def project_publish(*, actor: User, project: Project) -> bool:
     with transaction.atomic():
         moved = transition(project, Project.Status.OPEN, actor=actor, organization_public_id=project.lab.public_id,
                            extra_updates={"published_at": timezone.now()})  # fmt: skip
+        if moved:
+            emit(
+                "project.published",
+                obj=project,
+                organization_ids=[project.lab_id],  # only the lab: published is not a broadcast to vendors
+                data={
+                    "project": str(project.public_id),
+                    "visibility": project.visibility,
+                    "bid_deadline": project.bid_deadline.isoformat() if project.bid_deadline else None,
+                },
+                actor=actor,
+            )
         if moved and project.visibility == Visibility.INVITED:
             notify_many(
                 recipients=_supplier_managers(project.invited_organizations.all()),

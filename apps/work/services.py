@@ -387,6 +387,24 @@ def _notify_reviewed(batch: WorkBatch, outcome: str, detail: str = "") -> None:
     )
 
 
+def _emit_reviewed(batch: WorkBatch, event_type: str, actor: User | None, **extra: Any) -> None:
+    contract = batch.contract
+    emit(
+        event_type,
+        obj=batch,
+        organization_ids=[contract.lab_id, contract.supplier_id],
+        data={
+            "batch": str(batch.public_id),
+            "contract": str(contract.public_id),
+            "project": str(contract.project.public_id),
+            "status": batch.status,
+            "unit_count": batch.unit_count,
+            **extra,
+        },
+        actor=actor,
+    )
+
+
 def batch_accept(*, actor: User, batch: WorkBatch) -> WorkBatch:
     """The lab accepts every unit of a submitted batch. Idempotent; audited; the supplier is told."""
     lab = _review_target(actor, batch)
@@ -400,6 +418,7 @@ def batch_accept(*, actor: User, batch: WorkBatch) -> WorkBatch:
             extra_updates={"accepted_units": batch.unit_count, "reviewed_by": actor, "reviewed_at": now},
         )
         if moved:
+            _emit_reviewed(batch, "batch.accepted", actor, accepted_units=batch.accepted_units, auto_accepted=False)
             _notify_reviewed(batch, "accepted")
     return batch
 
@@ -469,6 +488,10 @@ def batch_partially_accept(
             },
         )
         if moved:
+            _emit_reviewed(
+                batch, "batch.accepted", actor, accepted_units=accepted_units, auto_accepted=False,
+                rejection_reason=reason,
+            )  # fmt: skip
             label = RejectionReason(reason).label
             _notify_reviewed(batch, "partially accepted", f"{accepted_units} units accepted. Reason: {label}.")
     return batch
@@ -502,6 +525,7 @@ def batch_reject(*, actor: User, batch: WorkBatch, reason: str, evidence: str) -
             },
         )
         if moved:
+            _emit_reviewed(batch, "batch.rejected", actor, accepted_units=0, rejection_reason=reason)
             deadline = now + timedelta(days=batch.contract_version.appeal_window_days)
             _notify_reviewed(
                 batch,
@@ -534,6 +558,7 @@ def batch_auto_accept(*, batch_id: int, now: datetime | None = None) -> bool:
             extra_updates={"accepted_units": batch.unit_count, "auto_accepted": True, "reviewed_at": now},
         )
         if moved:
+            _emit_reviewed(batch, "batch.accepted", None, accepted_units=batch.accepted_units, auto_accepted=True)
             _notify_reviewed(batch, "accepted", "The lab did not review it within the review window.")
     return moved
 
@@ -638,6 +663,20 @@ def appeal_decide(*, actor: User, appeal: Appeal, outcome: str, reason: str) -> 
             extra_updates=extra,
         )  # fmt: skip
         if moved:
+            emit(
+                "appeal.decided",
+                obj=appeal,
+                organization_ids=[contract.lab_id, contract.supplier_id],
+                data={
+                    "appeal": str(appeal.public_id),
+                    "batch": str(batch.public_id),
+                    "contract": str(contract.public_id),
+                    "project": str(contract.project.public_id),
+                    "outcome": str(appeal_status),
+                    "accepted_units": batch.accepted_units,
+                },
+                actor=actor,
+            )
             verdict = "overturned: the batch counts as accepted" if outcome == "overturn" else "upheld"
             notify_many(
                 recipients=[*_holders(contract.supplier, Perm.WORK_SUBMIT), *_holders(contract.lab, Perm.WORK_REVIEW)],
