@@ -24,6 +24,8 @@ $(VENV)/.installed: pyproject.toml
 	[ -x $(PY) ] || "$$py" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "is ignored" || true
 	$(PY) -m pip install --quiet ".[dev]" 2>&1 | grep -v "is ignored" || true
+	# crowd-kit: test/bench oracle for the quality engine; --no-deps skips transformers/pyarrow (light deps are in [dev])
+	$(PY) -m pip install --quiet --no-deps "crowd-kit==1.4.2" 2>&1 | grep -v "is ignored" || true
 	$(PY) -c "import django, rest_framework, allauth, celery, stripe, pytest" # fail here if the install did
 	@touch $@
 
@@ -35,8 +37,18 @@ migrate: venv
 demo: migrate
 	$(PY) manage.py seed_demo
 
+# Without STRIPE_SECRET_KEY the local Stripe emulator (docs/stripe-emulator.md) runs beside the site on
+# 127.0.0.1:$(STRIPE_EMULATOR_PORT), delivering signed webhooks to it, and stops when runserver exits.
+STRIPE_EMULATOR_PORT ?= 12111
 run: demo
-	$(PY) manage.py runserver 127.0.0.1:8000
+	@if [ -z "$${STRIPE_SECRET_KEY:-}" ]; then \
+	  echo "No STRIPE_SECRET_KEY: starting the local Stripe emulator (local test mode)"; \
+	  $(PY) manage.py stripe_emulator --port $(STRIPE_EMULATOR_PORT) & emulator=$$!; \
+	  trap 'kill $$emulator 2>/dev/null; wait $$emulator 2>/dev/null' EXIT; \
+	  STRIPE_API_BASE=http://127.0.0.1:$(STRIPE_EMULATOR_PORT) $(PY) manage.py runserver 127.0.0.1:8000; \
+	else \
+	  $(PY) manage.py runserver 127.0.0.1:8000; \
+	fi
 
 test: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -54,6 +66,10 @@ worker: venv
 bench: venv
 	@echo "PostgreSQL server: $${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} (set BENCH_DATABASE_URL=postgres://user@host:port/postgres to point elsewhere; BENCH_ARGS='--rows 200000' for a quick run)"
 	$(PY) bench/ingest.py $(BENCH_ARGS)
+	$(PY) bench/api.py $(BENCH_API_ARGS)
+	$(PY) bench/quality_core.py $(QUALITY_BENCH_ARGS) # quality numeric core vs crowd-kit (QUALITY_BENCH_ARGS=--quick)
+	$(PY) bench/quality.py $(QUALITY_DB_BENCH_ARGS) # full quality recompute through PostgreSQL + a 10k batch (bench_quality)
+	$(PY) bench/payouts.py $(PAYOUT_BENCH_ARGS) # 100,000 batches / 5,000 suppliers into a draft payout run (bench_payouts)
 
 ci:
 	bash .ci/run

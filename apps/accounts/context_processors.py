@@ -56,8 +56,34 @@ def navigation(request):
         items.append(("Test authoring", reverse("assessments:authoring")))
         items.append(("Calibration", reverse("assessments:calibration")))
         items.append(("Grading", reverse("assessments:grading")))
+    # Quality: a party's bias audits, a vendor's team, an expert's own scores; operations see every audit.
+    if user.is_operations:
+        items.append(("Quality audits", reverse("quality:audits")))
+    elif membership is not None:
+        org = membership.organization
+        if org.kind == OrgKind.VENDOR and role_has_permission(org.kind, membership.role, Perm.CONTRACTS_VIEW):
+            items.append(("Team quality", reverse("quality:team")))
+        if role_has_permission(org.kind, membership.role, Perm.CONTRACTS_VIEW):
+            items.append(("Quality audits", reverse("quality:audits")))
+        if is_expert:
+            items.append(("My quality", reverse("quality:me")))
+    if user.is_finance:
+        items.append(("Ledger", reverse("ledger:balances")))
+        items.append(("Money", reverse("payments:finance_dashboard")))
+        items.append(("Payouts", reverse("payments:runs")))
+    elif (
+        membership is not None
+        and membership.organization.kind == OrgKind.LAB
+        and role_has_permission(OrgKind.LAB, membership.role, Perm.CONTRACTS_VIEW)
+    ):
+        items.append(("Billing", reverse("payments:billing")))
     if membership is not None:
         org = membership.organization
+        if role_has_permission(org.kind, membership.role, Perm.PAYMENTS_MANAGE):
+            items.append(("Earnings", reverse("payments:earnings")))
+            items.append(("Payout account", reverse("payments:account")))
+        elif is_expert and org.kind == OrgKind.VENDOR:
+            items.append(("My statement", reverse("payments:statement")))
         if role_has_permission(org.kind, membership.role, Perm.ROSTER_VIEW):
             items.append(("Roster", reverse("experts:roster", args=[org.slug])))
         if role_has_permission(org.kind, membership.role, Perm.EXPERTS_SEARCH):

@@ -1,5 +1,6 @@
 from django import forms
 
+from . import api_scopes
 from .roles import ROLES_BY_KIND, Role
 from .services import AccountType, signup_complete
 
@@ -57,6 +58,12 @@ class ApiKeyForm(forms.Form):
         label="Expires (UTC)",
         help_text="Optional, e.g. 2027-12-31 23:59.",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    scopes = forms.MultipleChoiceField(
+        choices=api_scopes.scope_choices,
+        initial=[api_scopes.FULL_ACCESS],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "scope-choices"}),
+        help_text="What the key may do. Give a pipeline only what it needs, e.g. projects:* and bids:read.",
     )
 
 

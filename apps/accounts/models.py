@@ -183,6 +183,11 @@ class ApiKey(BaseModel):
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the key may do: '<resource>:read|write|*' strings, or '*' for everything (api_scopes.py).",
+    )
 
     class Meta:
         constraints = [

@@ -54,6 +54,8 @@ class Perm:
     WORK_SUBMIT = "work.submit"  # the supplier delivers batches and appeals rejections
     WORK_REVIEW = "work.review"  # the lab uploads gold and reviews batches
     TESTS_AUTHOR = "assessments.author"  # the lab's own tests, their grading and calibration rounds
+    PAYMENTS_MANAGE = "payments.manage"  # the supplier connects its Stripe account and sees its earnings
+    INTEGRATIONS_MANAGE = "org.integrations.manage"  # webhook endpoints, their deliveries, the event log
 
 
 _EVERYONE = {Role.OWNER, Role.ADMIN, Role.MEMBER, Role.MANAGER, Role.EXPERT}
@@ -104,6 +106,12 @@ GRANTS: dict[str, dict[str, set[str]]] = {
     Perm.WORK_SUBMIT: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
     Perm.WORK_REVIEW: {OrgKind.LAB: {Role.OWNER, Role.ADMIN}},
     Perm.TESTS_AUTHOR: {OrgKind.LAB: {Role.OWNER, Role.ADMIN}},
+    Perm.PAYMENTS_MANAGE: {OrgKind.VENDOR: {Role.OWNER, Role.MANAGER}, OrgKind.INDIVIDUAL: {Role.OWNER}},
+    Perm.INTEGRATIONS_MANAGE: {
+        OrgKind.LAB: {Role.OWNER, Role.ADMIN},
+        OrgKind.VENDOR: {Role.OWNER, Role.MANAGER},
+        OrgKind.INDIVIDUAL: {Role.OWNER},
+    },
 }
 
 

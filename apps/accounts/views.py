@@ -254,6 +254,7 @@ def api_key_create(request: HttpRequest, organization: Organization) -> HttpResp
                 organization=organization,
                 name=form.cleaned_data["name"],
                 expires_at=form.cleaned_data.get("expires_at"),
+                scopes=form.cleaned_data["scopes"],
             )
         except (NotFound, PermissionDenied):
             raise

@@ -10,9 +10,24 @@ from rest_framework.generics import GenericAPIView
 from apps.accounts import selectors
 from apps.accounts.models import ApiKey, Organization
 
-from . import idempotency
+from . import idempotency, scopes
 from .models import IdempotencyRecord
 from .schema import ApiAutoSchema
+
+
+class QueryFilterBackend(DjangoFilterBackend):
+    """django-filter, skipped when no query parameter can belong to the view's filterset: with none it
+    filters nothing, and building the filterset and its form costs about 1-2 ms per list request
+    (docs/api.md, "Performance"). A parameter is matched by prefix (``created_after`` for ``created``)."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None:
+            return queryset
+        names = tuple(filterset_class.base_filters)
+        if not any(key.startswith(names) for key in request.query_params):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
 
 
 class _Replay(Exception):
@@ -31,9 +46,16 @@ class ApiView(GenericAPIView):
     """
 
     schema = ApiAutoSchema()
+    # The API key scope an operation needs (apps/api/scopes.py): derived from the module and the HTTP
+    # method unless a view sets ``scope_resource`` (e.g. "events") or ``required_scope`` ("" for none).
+    scope_resource: str | None = None
+    required_scope: str | None = None
+    # OPTIONS answers 405: the schema documents every operation, and DRF's metadata introspection
+    # needs a serializer_class that one-operation views do not have (it answered 500 under schemathesis).
+    metadata_class = None
     # Ordering comes from the cursor pagination only: an ?ordering= on a non-unique field would
     # break cursors.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [QueryFilterBackend]
     _idempotency_record: IdempotencyRecord | None = None
 
     # --- scope -----------------------------------------------------------------------------------
@@ -56,6 +78,11 @@ class ApiView(GenericAPIView):
                 self.request.user, self.kwargs["org_id"], only=self.scope_organization
             )
         return self._organization
+
+    def check_permissions(self, request):
+        # After authentication, before an Idempotency-Key is claimed; API-key callers only.
+        super().check_permissions(request)
+        scopes.enforce(self, request)
 
     # --- idempotency -----------------------------------------------------------------------------
 

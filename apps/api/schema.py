@@ -9,7 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from . import idempotency
+from . import idempotency, scopes
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -28,7 +28,7 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
 _ERRORS = {
     "400": "Invalid input; `details` names each offending field.",
     "401": "Missing, malformed, invalid, expired or revoked credentials.",
-    "403": "Authenticated, but the caller's role does not allow this.",
+    "403": "Authenticated, but the caller's role does not allow this, or the API key lacks the operation's scope (`code: missing_scope`, `details.required_scope`).",
     "404": "The object does not exist or is outside the caller's scope.",
     "406": "The requested response format is not available.",
     "409": "The object's state does not allow this, or a request with the same Idempotency-Key is in progress.",
@@ -36,8 +36,9 @@ _ERRORS = {
     "422": "The Idempotency-Key was already used for a different request.",
     "429": "Too many requests for this API key (or user); `details.retry_after_seconds` says when to retry.",
 }
-_ALWAYS = ("400", "401", "403", "404", "406", "429")
-_WRITES = ("409", "415")
+# 409 on reads too: a read can depend on state (a batch's datasheet exists once it is accepted).
+_ALWAYS = ("400", "401", "403", "404", "406", "409", "429")
+_WRITES = ("415",)
 _POST_ONLY = ("422",)
 
 
@@ -51,6 +52,27 @@ class ApiAutoSchema(AutoSchema):
         if self.method == "POST":
             codes += _POST_ONLY
         return codes
+
+    # --- scopes ---------------------------------------------------------------------------------------
+
+    def required_scope(self) -> str:
+        return scopes.required_scope(type(self.view), self.method)
+
+    def get_operation(self, *args, **kwargs):
+        # Here rather than in get_description/get_extensions: @extend_schema replaces those per view.
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        scope = self.required_scope()
+        sentence = (
+            f"API keys need the `{scope}` scope (or `{scope.split(':')[0]}:*`, or `*`)."
+            if scope
+            else "Any API key may call this (no scope needed)."
+        )
+        description = operation.get("description", "")
+        operation["description"] = f"{description}\n\n{sentence}" if description else sentence
+        operation["x-required-scope"] = scope or None
+        return operation
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())

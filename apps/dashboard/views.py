@@ -19,8 +19,10 @@ from apps.bidding.models import Bid, Question
 from apps.contracts import views as contract_pages
 from apps.experts import selectors as expert_selectors
 from apps.experts.models import Credential, ExpertProfile, RosterEntry
+from apps.ledger import views as ledger_pages
 from apps.projects import selectors as project_selectors
 from apps.projects.models import Project
+from apps.quality import views as quality_pages
 from apps.work import views as work_pages
 
 # Which dashboard a membership sees: presentation only; what it may do is asked of policies.
@@ -48,11 +50,13 @@ def home(request: HttpRequest) -> HttpResponse:
         ),
     }
     if user.is_finance:
+        context.update(ledger_pages.ledger_summary(user))
         return render(request, "dashboard/finance.html", context)
     if user.is_operations:
         context["pending_credential_count"] = expert_selectors.credential_review_queue(actor=user).count()
         context["open_flag_count"] = expert_selectors.credential_flag_list(actor=user).count()
         context.update(work_pages.appeals_summary(user))
+        context.update(quality_pages.dashboard_summary(user, None))
         return render(request, "dashboard/operations.html", context)
 
     membership = get_active_membership(request)
@@ -64,6 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context.update(_projects_summary(user, membership))
     context.update(_contracts_summary(user, membership))
     context.update(work_pages.work_summary(user, membership.organization))
+    context.update(quality_pages.dashboard_summary(user, membership))
     template = _TEMPLATES.get((membership.organization.kind, membership.role), "dashboard/vendor_expert.html")
     if template in ("dashboard/individual.html", "dashboard/vendor_expert.html"):
         context.update(_expert_summary(user))

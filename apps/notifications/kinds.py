@@ -44,6 +44,18 @@ KINDS: dict[str, str] = {
     "qualification.revoked": "A qualification of yours was revoked",
     "grading.assigned": "A free-text answer awaits grading",
     "calibration.invited": "Your experts are invited to a calibration round",
+    "webhook.disabled": "A webhook endpoint was disabled after failing for 24 hours",
+    "payout_run.approval_needed": "A payout run awaits a finance approval (finance)",
+    "payout_run.completed": "A payout run finished (finance)",
+    "payout.sent": "A payout was sent to your Stripe account",
+    "payout.failed": "A payout to your organisation failed",
+    "charge.succeeded": "A payment of your lab was confirmed by Stripe",
+    "charge.failed": "A payment of your lab failed",
+    "charge.disputed": "A lab disputed a charge (finance)",
+    "charge.refunded": "A refund was sent to your lab",
+    "reconciliation.exceptions": "A reconciliation run found new exceptions (finance)",
+    "quality.sla_breached": "A contract's quality fell below its SLA",
+    "quality.sla_recovered": "A contract's quality is back within its SLA",
 }
 
 

@@ -10,8 +10,15 @@ Environment variables (all optional here; production.py makes some mandatory):
   EMAIL_URL             smtp://user:pass@host:587 (console backend when unset)
   ACCOUNT_EMAIL_VERIFICATION  mandatory | optional | none (default mandatory)
   API_KEY_THROTTLE_RATE       requests per key, e.g. 1000/hour
+  API_KEY_CACHE_SECONDS       how long a process reuses a verified API key (default 5; 0 = every request queries)
   INVITATION_TTL_HOURS        lifetime of an invitation link (default 168 = 7 days)
   PLATFORM_FEE_BPS            platform fee in basis points (used by payments)
+  STRIPE_SECRET_KEY           sk_test_/sk_live_ key; empty = the local Stripe emulator (make run starts it)
+  STRIPE_API_BASE             Stripe's API address (default https://api.stripe.com, or the emulator when no key)
+  STRIPE_WEBHOOK_SECRET       whsec_ of the platform webhook endpoint
+  STRIPE_CONNECT_WEBHOOK_SECRET  whsec_ of the Connect webhook endpoint
+  STRIPE_TIMEOUT_SECONDS      per-request timeout of Stripe calls (default 30)
+  STRIPE_MAX_NETWORK_RETRIES  automatic retries of a failed Stripe call, same idempotency key (default 2)
 """
 
 from pathlib import Path
@@ -216,10 +223,17 @@ CELERY_BEAT_SCHEDULE = {
     # Attempts past their time limit plus grace are submitted with what was saved.
     "assessments.close_overdue_attempts": {"task": "assessments.close_overdue_attempts", "schedule": 60.0},
     # Daily: expire credentials past their expiry date and send 30-day reminders.
+    # Webhook deliveries due for a (re)try; retries are at least a minute apart anyway.
+    "integrations.send_due_deliveries": {"task": "integrations.send_due_deliveries", "schedule": 60.0},
     "experts.daily_credential_maintenance": {
         "task": "experts.daily_credential_maintenance",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Nightly full quality recompute of every active contract (incremental scoring runs per batch).
+    "quality.recompute_all": {"task": "quality.recompute_all", "schedule": crontab(hour=2, minute=30)},
+    # Stripe: back-fill webhook events that never arrived and process any left over; reconcile daily.
+    "payments.sweep_stripe_events": {"task": "payments.sweep_stripe_events", "schedule": 900.0},
+    "payments.daily_reconciliation": {"task": "payments.daily_reconciliation", "schedule": crontab(hour=4, minute=0)},
 }
 
 # --- REST API -----------------------------------------------------------------------------------
@@ -249,6 +263,8 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# A verified API key is reused by its process for this long (apps/api/authentication.py): no query per request.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Expert Data Marketplace API",
     "DESCRIPTION": (
@@ -269,6 +285,26 @@ SPECTACULAR_SETTINGS = {
 INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=168)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
+# A payout run whose total (minor units) exceeds this needs two different finance approvers.
+PAYOUT_FOUR_EYES_LIMIT_MINOR = env.int("PAYOUT_FOUR_EYES_LIMIT_MINOR", default=1_000_000)
+
+# --- Stripe (apps/payments/gateway.py is the only code that talks to it) ----------------------------
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+# No key: the project's local Stripe emulator (docs/stripe-emulator.md), started by `make run` on this port.
+STRIPE_EMULATOR_PORT = env.int("STRIPE_EMULATOR_PORT", default=12111)
+STRIPE_API_BASE = env.str(
+    "STRIPE_API_BASE",
+    default="https://api.stripe.com" if STRIPE_SECRET_KEY else f"http://127.0.0.1:{STRIPE_EMULATOR_PORT}",
+)
+# Webhook signing secrets. Without a real key the emulator signs with these well-known local secrets;
+# with a real key they must come from the environment (empty = every webhook is refused).
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="" if STRIPE_SECRET_KEY else "whsec_local_platform")
+STRIPE_CONNECT_WEBHOOK_SECRET = env.str(
+    "STRIPE_CONNECT_WEBHOOK_SECRET", default="" if STRIPE_SECRET_KEY else "whsec_local_connect"
+)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+
 CREDENTIAL_EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 CREDENTIAL_EXPIRY_REMINDER_DAYS = 30
 CREDENTIAL_REVERIFY_DAYS = env.int("CREDENTIAL_REVERIFY_DAYS", default=365)
@@ -279,9 +315,22 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # stripe-python logs every request at INFO; the gateway's errors say what matters.
+    "loggers": {"stripe": {"level": env.str("STRIPE_LOG_LEVEL", default="WARNING")}},
 }
 # Absolute base of links in e-mails sent outside a request (invitations, reminders).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Seconds after an attempt's time limit during which answers are still accepted (network latency).
 ASSESSMENT_GRACE_SECONDS = 30
+
+# Outbound webhooks (apps/integrations, docs/webhooks.md).
+# Loopback/private receivers: allowed only in development and tests (SSRF guard, apps/integrations/ssrf.py).
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
+WEBHOOK_REQUIRE_HTTPS = env.bool("WEBHOOK_REQUIRE_HTTPS", default=True)
+# Hours the previous secret keeps signing after a rotation.
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", default=24)
+# Seconds to connect and to read a receiver's answer (no redirects are followed).
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# Fernet keys (comma-separated, newest first) encrypting endpoint secrets at rest; default: derived from SECRET_KEY.
+WEBHOOK_SECRET_KEYS = env.list("WEBHOOK_SECRET_KEYS", default=[])

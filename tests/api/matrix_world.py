@@ -33,6 +33,8 @@ from apps.bidding import services as bidding_services
 from apps.contracts import services as contract_services
 from apps.contracts.models import Contract
 from apps.experts.models import Credential, CredentialFlag, CredentialType, RosterEntry
+from apps.integrations import services as integration_services
+from apps.integrations.models import Delivery
 from apps.notifications.models import Notification
 from apps.projects import services as project_services
 from apps.projects.models import GuidelineVersion
@@ -52,6 +54,7 @@ from tests.factories import (
 PROJECT_TITLE = "Zebra-7Q sentinel thoracic CT preferences"
 BID_PRICE = "2.3719"
 GOLD_ITEM_IDS = ("gold-sentinel-4f1c", "gold-sentinel-9a2e")
+WEBHOOK_URL = "http://127.0.0.1:9/hooks-sentinel-7c1d"  # never called: the world is rolled back, not committed
 
 
 def _jsonl(rows) -> io.BytesIO:
@@ -98,6 +101,11 @@ def build_world() -> SimpleNamespace:
     )
     flag = CredentialFlag.objects.create(
         kind=CredentialFlag.Kind.DUPLICATE_IDENTIFIER, credential=twin_credential, other_credential=credential
+    )
+
+    # --- a webhook endpoint of lab A: every event below gets a delivery ----------------------------------
+    webhook, webhook_secret = integration_services.endpoint_create(
+        actor=lab_a_owner, organization=lab_a, url=WEBHOOK_URL, event_types=["*"]
     )
 
     # --- the project, its question, the bid, the award ----------------------------------------------
@@ -193,6 +201,29 @@ def build_world() -> SimpleNamespace:
         suppliers=[vendor_v.public_id],
     )
 
+    # Payments: vendor V's accepted batch earns; finance computes a draft payout run over it.
+    from apps.payments.services import payouts as payout_services
+
+    payout_run = payout_services.create_run(
+        actor=finance, period_start=today - timedelta(days=30), period_end=today + timedelta(days=1), currency="USD"
+    )
+    # Payments part B: lab A's charge (recorded directly: no Stripe here) and an open reconciliation exception.
+    from apps.payments.models import Charge, ReconciliationException, ReconciliationRun
+
+    charge = Charge.objects.create(
+        lab=lab_a, contract=contract, kind="invoice", description="Matrix", amount_minor=1_000, currency="USD",
+        idempotency_key="charge:matrix", status="succeeded", stripe_charge_id="ch_matrix",
+    )  # fmt: skip
+    recon_run = ReconciliationRun.objects.create(window_start=timezone.now(), window_end=timezone.now())
+    recon_exception = ReconciliationException.objects.create(
+        run=recon_run, kind="stuck", object_type="charge", internal_ref=str(charge.public_id), fingerprint="matrix"
+    )
+
+    # Quality: a full scoring run over lab A's contract with vendor V.
+    from apps.quality.services import score_contract
+
+    scoring_run = score_contract(contract=contract)
+
     secrets = (
         ASSESSMENT_KEY,
         PROJECT_TITLE,
@@ -201,6 +232,8 @@ def build_world() -> SimpleNamespace:
         *GOLD_ITEM_IDS,
         expert.full_name,
         expert.email,
+        WEBHOOK_URL,
+        webhook_secret,
     )
     # Path (and required query) parameters, by name, to tenant A/V's objects. Anything not here gets a random UUID.
     ids = {
@@ -226,6 +259,12 @@ def build_world() -> SimpleNamespace:
         "test_id": draft_test.public_id,
         "attempt_id": attempt.public_id,
         "round_id": calibration_round.public_id,
+        "endpoint_id": webhook.public_id,
+        "delivery_id": Delivery.objects.filter(endpoint=webhook).latest("id").public_id,
+        "run_id": payout_run.public_id,
+        "scoring_run_id": scoring_run.public_id,
+        "charge_id": charge.public_id,
+        "exception_id": recon_exception.public_id,
     }
     assert Credential.objects.filter(pk=credential.pk, status=Credential.Status.VERIFIED).exists()
     return SimpleNamespace(

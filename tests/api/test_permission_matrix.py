@@ -148,10 +148,17 @@ def test_cell(world, db, operation, persona):
 
 
 def test_the_world_s_ids_are_real_for_its_own_people(world, db):
-    """The control: tenant A/V's own people (and operations) get a 2xx on every GET that names the
+    """The control: tenant A/V's own people (and operations and finance staff) get a 2xx on every GET that names the
     world's objects, and between them see every id the matrix sends, so the other tenants' refusals
     above are refusals, not typos in the world."""
-    insiders = (world.lab_a_owner, world.lab_a_admin, world.vendor_v_manager, world.expert, world.operations)
+    insiders = (
+        world.lab_a_owner,
+        world.lab_a_admin,
+        world.vendor_v_manager,
+        world.expert,
+        world.operations,
+        world.finance,
+    )
     clients = []
     for user in insiders:
         client = APIClient()

@@ -137,11 +137,59 @@ ENDPOINTS = {
     ("get", "/api/v1/calibration-rounds/{round_id}/report/"),
     ("post", "/api/v1/calibration-rounds/{round_id}/close/"),
     ("put", "/api/v1/projects/{project_id}/qualification-test/"),
+    # Integrations: webhooks and the event log
+    ("get", "/api/v1/webhook-endpoints/"),
+    ("post", "/api/v1/webhook-endpoints/"),
+    ("get", "/api/v1/webhook-endpoints/{endpoint_id}/"),
+    ("patch", "/api/v1/webhook-endpoints/{endpoint_id}/"),
+    ("delete", "/api/v1/webhook-endpoints/{endpoint_id}/"),
+    ("post", "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/"),
+    ("post", "/api/v1/webhook-endpoints/{endpoint_id}/test/"),
+    ("get", "/api/v1/webhook-deliveries/"),
+    ("post", "/api/v1/webhook-deliveries/{delivery_id}/redeliver/"),
+    ("get", "/api/v1/events/"),
+    ("get", "/api/v1/payments/accounts/"),
+    ("post", "/api/v1/payments/accounts/"),
+    ("get", "/api/v1/earnings/"),
+    ("get", "/api/v1/payout-runs/"),
+    ("post", "/api/v1/payout-runs/"),
+    ("get", "/api/v1/payout-runs/{run_id}/"),
+    ("post", "/api/v1/payout-runs/{run_id}/approve/"),
+    ("post", "/api/v1/payout-runs/{run_id}/process/"),
+    ("post", "/api/v1/payout-runs/{run_id}/retry/"),
+    ("get", "/api/v1/payout-runs/{run_id}/lines/"),
+    ("get", "/api/v1/payout-runs/{run_id}/lines/export/"),
+    ("get", "/api/v1/charges/"),
+    ("post", "/api/v1/charges/"),
+    ("get", "/api/v1/charges/{charge_id}/"),
+    ("post", "/api/v1/charges/{charge_id}/refund/"),
+    ("get", "/api/v1/reconciliation-runs/"),
+    ("post", "/api/v1/reconciliation-runs/"),
+    ("get", "/api/v1/reconciliation-exceptions/"),
+    ("get", "/api/v1/reconciliation-exceptions/export/"),
+    ("post", "/api/v1/reconciliation-exceptions/{exception_id}/resolve/"),
+    ("get", "/api/v1/quality/scores/"),
+    ("get", "/api/v1/quality/audits/"),
+    ("get", "/api/v1/quality/runs/"),
+    ("get", "/api/v1/quality/runs/{scoring_run_id}/"),
+    ("get", "/api/v1/contracts/{contract_id}/quality/"),
+    ("post", "/api/v1/contracts/{contract_id}/quality/recompute/"),
+    ("get", "/api/v1/contracts/{contract_id}/consensus/"),
+    ("get", "/api/v1/projects/{project_id}/vendor-benchmark/"),
+    # Ledger (platform finance)
+    ("get", "/api/v1/ledger/entries/"),
+    ("get", "/api/v1/ledger/balances/"),
 }
 # Collections that are short fixed lists, not paginated.
 UNPAGINATED = {"/api/v1/notification-preferences/"}
 # Single objects whose paths end in "s/" (a contract's two milestone sets; one expert's unmet gates).
 UNPAGINATED |= {"/api/v1/contracts/{contract_id}/milestones/", "/api/v1/contracts/{contract_id}/gates/"}
+# The latest run's bias audits per contract: one short list, not paginated.
+UNPAGINATED |= {"/api/v1/quality/audits/", "/api/v1/contracts/{contract_id}/consensus/"}  # consensus: streamed JSONL
+# The ledger's balance sheet: one row per account, computed by one aggregate query.
+UNPAGINATED |= {"/api/v1/ledger/balances/"}
+# The acting supplier's one connected account (a single object).
+UNPAGINATED |= {"/api/v1/payments/accounts/"}
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -185,9 +233,7 @@ def test_ids_in_paths_are_uuids(schema):
 def test_every_operation_documents_its_errors_with_the_envelope(schema):
     envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
     for method, path, operation in operations(schema):
-        expected = {"400", "401", "403", "404", "429"}
-        if method != "get":
-            expected.add("409")
+        expected = {"400", "401", "403", "404", "409", "429"}
         if method == "post":
             expected.add("422")
         assert expected <= set(operation["responses"]), (method, path)
@@ -234,10 +280,10 @@ def test_no_response_documents_a_secret_except_the_new_key(schema):
 
 
 def test_api_key_authentication_is_documented(schema):
-    assert schema["components"]["securitySchemes"]["apiKey"] == {
+    assert schema["components"]["securitySchemes"]["ApiKeyAuth"] == {
         "type": "http",
         "scheme": "bearer",
-        "description": schema["components"]["securitySchemes"]["apiKey"]["description"],
+        "description": schema["components"]["securitySchemes"]["ApiKeyAuth"]["description"],
     }
 
 

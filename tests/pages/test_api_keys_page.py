@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 def test_created_key_is_shown_once_and_never_again(as_user, lab, lab_admin):
     client = as_user(lab_admin)
 
-    response = client.post(reverse("accounts:api_key_create", args=[lab.slug]), {"name": "labelling pipeline"})
+    response = client.post(
+        reverse("accounts:api_key_create", args=[lab.slug]), {"name": "labelling pipeline", "scopes": "*"}
+    )
 
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -33,7 +35,8 @@ def test_key_with_an_expiry_lists_its_creator_and_status(as_user, lab, lab_owner
     client = as_user(lab_owner)
 
     client.post(
-        reverse("accounts:api_key_create", args=[lab.slug]), {"name": "nightly", "expires_at": "2099-12-31T23:59"}
+        reverse("accounts:api_key_create", args=[lab.slug]),
+        {"name": "nightly", "expires_at": "2099-12-31T23:59", "scopes": "*"},
     )
 
     page = text(client.get(reverse("accounts:org_settings", args=[lab.slug])))
@@ -47,7 +50,8 @@ def test_key_with_an_expiry_lists_its_creator_and_status(as_user, lab, lab_owner
 
 def test_key_expiring_in_the_past_is_a_form_error(as_user, lab, lab_owner):
     response = as_user(lab_owner).post(
-        reverse("accounts:api_key_create", args=[lab.slug]), {"name": "old", "expires_at": "2001-01-01T00:00"}
+        reverse("accounts:api_key_create", args=[lab.slug]),
+        {"name": "old", "expires_at": "2001-01-01T00:00", "scopes": "*"},
     )
 
     assert response.status_code == 400
@@ -57,7 +61,7 @@ def test_key_expiring_in_the_past_is_a_form_error(as_user, lab, lab_owner):
 
 def test_revoking_a_key_through_the_page(as_user, lab, lab_owner):
     client = as_user(lab_owner)
-    client.post(reverse("accounts:api_key_create", args=[lab.slug]), {"name": "ci"})
+    client.post(reverse("accounts:api_key_create", args=[lab.slug]), {"name": "ci", "scopes": "*"})
     key = ApiKey.objects.get()
 
     response = client.post(reverse("accounts:api_key_revoke", args=[lab.slug, key.public_id]), follow=True)
@@ -71,4 +75,30 @@ def test_lab_member_cannot_create_keys(as_user, lab, lab_member):
     response = as_user(lab_member).post(reverse("accounts:api_key_create", args=[lab.slug]), {"name": "mine"})
 
     assert response.status_code == 403
+    assert not ApiKey.objects.exists()
+
+
+def test_key_with_picked_scopes_and_expiry(as_user, lab, lab_owner):
+    client = as_user(lab_owner)
+
+    response = client.post(
+        reverse("accounts:api_key_create", args=[lab.slug]),
+        {"name": "pipeline", "expires_at": "2099-01-01T00:00", "scopes": ["projects:*", "bids:read"]},
+    )
+
+    assert response.status_code == 200
+    key = ApiKey.objects.get(organization=lab)
+    assert key.scopes == ["bids:read", "projects:*"]
+    page = text(client.get(reverse("accounts:org_settings", args=[lab.slug])))
+    assert "projects:*" in page and "bids:read" in page
+
+
+def test_key_without_scopes_or_with_an_unknown_one_is_a_form_error(as_user, lab, lab_owner):
+    client = as_user(lab_owner)
+
+    none = client.post(reverse("accounts:api_key_create", args=[lab.slug]), {"name": "x"})
+    unknown = client.post(reverse("accounts:api_key_create", args=[lab.slug]), {"name": "x", "scopes": "root:*"})
+
+    assert none.status_code == 400 and unknown.status_code == 400
+    assert "root:*" in text(unknown)
     assert not ApiKey.objects.exists()

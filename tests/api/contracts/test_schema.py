@@ -6,8 +6,13 @@ from rest_framework.test import APIClient
 
 from tests.api.test_schema import ENDPOINTS
 
-# The contracts module's own operations (batches under a contract belong to the work module).
-CONTRACTS = {(m, p) for m, p in ENDPOINTS if p.startswith("/api/v1/contracts/") and "/batches/" not in p}
+# The contracts module's own operations (batches under a contract belong to the work module; its quality
+# and consensus to the quality module).
+CONTRACTS = {
+    (m, p)
+    for m, p in ENDPOINTS
+    if p.startswith("/api/v1/contracts/") and not any(part in p for part in ("/batches/", "/quality/", "/consensus/"))
+}
 NO_REQUEST_BODY = {
     "/api/v1/contracts/{contract_id}/pause/",
     "/api/v1/contracts/{contract_id}/resume/",

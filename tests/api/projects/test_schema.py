@@ -9,7 +9,9 @@ from tests.api.test_schema import ENDPOINTS
 PREFIXES = ("/api/v1/projects/", "/api/v1/guidelines/", "/api/v1/marketplace/", "/api/v1/questions/", "/api/v1/bids/")
 # Gold items under a project belong to the work module, its qualification test to assessments.
 PROJECTS_AND_BIDDING = {
-    (m, p) for m, p in ENDPOINTS if p.startswith(PREFIXES) and "/gold/" not in p and "/qualification-test/" not in p
+    (m, p)
+    for m, p in ENDPOINTS
+    if p.startswith(PREFIXES) and not any(part in p for part in ("/gold/", "/qualification-test/", "/vendor-benchmark/"))
 }
 NO_REQUEST_BODY = {
     "/api/v1/projects/{project_id}/publish/",

@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts import api_scopes
 from apps.accounts.models import ApiKey, Invitation, Membership, Organization, User
 from apps.accounts.roles import Role
 from apps.api.fields import StatusField
@@ -101,6 +102,11 @@ class ApiKeySerializer(serializers.ModelSerializer):
     organization = OrganizationSummarySerializer(read_only=True)
     created_by = PersonSerializer(read_only=True)
     status = StatusField(choices=ApiKey.Status.choices, enum_name="ApiKeyStatus")
+    scopes = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="What the key may do: `<resource>:read|write|*`, or `*` for everything (docs/api.md).",
+    )
 
     class Meta:
         model = ApiKey
@@ -115,6 +121,7 @@ class ApiKeySerializer(serializers.ModelSerializer):
             "last_used_at",
             "expires_at",
             "revoked_at",
+            "scopes",
         ]
         read_only_fields = fields
 
@@ -161,4 +168,11 @@ class ApiKeyCreateSerializer(InputSerializer):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="When the key stops working; omit for no expiry."
+    )
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=api_scopes.ALL_SCOPES),
+        required=False,
+        allow_empty=False,
+        max_length=len(api_scopes.ALL_SCOPES),
+        help_text='What the key may do, e.g. `["projects:*", "bids:read"]`; omit for full access (`*`).',
     )

@@ -33,6 +33,8 @@ from .serializers import (
 
 
 class MeView(ApiView):
+    required_scope = ""  # any key may ask who it is and what it may do
+
     @extend_schema(
         summary="The caller, their memberships and the API key in use",
         description="With an API key, memberships are limited to the key's organisation.",
@@ -228,7 +230,10 @@ class ApiKeyListView(ApiListView):
 class ApiKeyCreateView(ApiView):
     @extend_schema(
         summary="Create an API key",
-        description="The response is the only time the raw `key` is shown.",
+        description=(
+            "The response is the only time the raw `key` is shown. `scopes` defaults to full access (`*`); a key "
+            "can only create keys with scopes it holds itself (403 `scope_escalation`)."
+        ),
         request=ApiKeyCreateSerializer,
         responses={201: ApiKeyCreatedSerializer},
         tags=["api-keys"],
@@ -237,8 +242,12 @@ class ApiKeyCreateView(ApiView):
         organization = self.get_organization()
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        key = self.api_key
         api_key, raw = services.api_key_create(
-            actor=request.user, organization=organization, **serializer.validated_data
+            actor=request.user,
+            organization=organization,
+            within_scopes=list(key.scopes) if key is not None else None,
+            **serializer.validated_data,
         )
         data = ApiKeyCreatedSerializer(api_key, context={"raw_key": raw}).data
         return Response(data, status=status.HTTP_201_CREATED)

@@ -64,6 +64,9 @@ class AllocationSummarySerializer(serializers.ModelSerializer):
         return money(obj.amount_minor, self.context["currency"])
 
 
+_TEAM_MEMBER = TeamMemberSerializer()
+
+
 def current_team(bid: Bid) -> list:
     """The current revision's team, from the ``current_revisions`` prefetch (see ``with_team``)."""
     revisions = getattr(bid, "current_revisions", None)
@@ -116,7 +119,8 @@ class BidSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TeamMemberSerializer(many=True))
     def get_team(self, obj):
-        return TeamMemberSerializer(current_team(obj), many=True).data
+        # One shared, context-free serializer: not a new ListSerializer per row of a list.
+        return [_TEAM_MEMBER.to_representation(user) for user in current_team(obj)]
 
     @extend_schema_field(AllocationSummarySerializer(allow_null=True))
     def get_allocation(self, obj):

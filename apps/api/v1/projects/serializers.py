@@ -16,6 +16,7 @@ Who sees what is decided by the selectors and carried here by explicit field lis
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import cached_property
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -108,6 +109,9 @@ class GuidelineRefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+_GUIDELINE_REF = GuidelineRefSerializer()  # shared and context-free: not one serializer per row of a list
+
+
 class InvitedOrganizationSerializer(SupplierSerializer):
     """An invited supplier, as the inviting lab sees it: a vendor by name, an independent expert
     (whose organisation bears the person's name) by id only, like every supplier."""
@@ -189,7 +193,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     def get_current_guideline(self, obj):
         # ``guideline_versions`` is prefetched newest first by the project selectors.
         versions = sorted(obj.guideline_versions.all(), key=lambda v: -v.number)
-        return GuidelineRefSerializer(versions[0]).data if versions else None
+        return _GUIDELINE_REF.to_representation(versions[0]) if versions else None
 
     def get_bid_count(self, obj) -> int | None:
         if not (self.context.get("lab_view") or obj.show_bid_count):
@@ -197,12 +201,11 @@ class ProjectSerializer(serializers.ModelSerializer):
         counted = getattr(obj, "live_bid_count", None)
         return counted if counted is not None else bid_count(obj)
 
-    @property
+    @cached_property
     def _readable_fields(self):
+        # Once per serializer, not once per row of a list (DRF's is a generator property).
         hidden = () if self.context.get("lab_view") else _LAB_ONLY
-        for field in super()._readable_fields:
-            if field.field_name not in hidden:
-                yield field
+        return [field for field in super()._readable_fields if field.field_name not in hidden]
 
 
 # --- output: guidelines ---------------------------------------------------------------------------------------

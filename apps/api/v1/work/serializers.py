@@ -343,6 +343,31 @@ class GuidelineVersionCountSerializer(serializers.Serializer):
     judgments = serializers.IntegerField()
 
 
+class DatasheetQualificationSerializer(serializers.Serializer):
+    test = serializers.CharField()
+    version = serializers.IntegerField()
+    score = serializers.CharField()
+    granted_at = serializers.DateField()
+    expires_at = serializers.DateField()
+
+
+class DatasheetAnnotatorSerializer(serializers.Serializer):
+    annotator = serializers.CharField(help_text="The annotator's pseudonymous handle.")
+    credential_types = serializers.ListField(child=serializers.CharField())
+    guideline_version = serializers.IntegerField(allow_null=True)
+    judgments = serializers.IntegerField()
+    seconds_spent = serializers.IntegerField()
+    qualifications = DatasheetQualificationSerializer(many=True)
+    measured_accuracy = serializers.FloatField(allow_null=True, help_text="Accuracy on the lab's reference items.")
+    measured_accuracy_lower = serializers.FloatField(allow_null=True)
+    measured_accuracy_upper = serializers.FloatField(allow_null=True)
+    measured_answers = serializers.IntegerField(allow_null=True)
+    agreement_loo = serializers.FloatField(
+        allow_null=True, help_text="Agreement with co-annotators, own vote excluded."
+    )
+    scored_at = serializers.DateTimeField(allow_null=True)
+
+
 class DatasheetSummarySerializer(serializers.Serializer):
     batch = serializers.UUIDField()
     contract = serializers.UUIDField()
@@ -369,6 +394,15 @@ class DatasheetSummarySerializer(serializers.Serializer):
     annotators_without_verified_credential = serializers.IntegerField()
     guideline_versions_acknowledged = GuidelineVersionCountSerializer(many=True)
     generated_at = serializers.DateTimeField()
+    quality_scored = serializers.BooleanField(
+        required=False, help_text="Present once the quality engine runs: whether any annotator has scores yet."
+    )
+    consensus_included = serializers.BooleanField(
+        required=False, help_text="Whether the rows carry consensus columns (the lab only, after a full scoring run)."
+    )
+    annotators = DatasheetAnnotatorSerializer(
+        many=True, required=False, help_text="Per annotator: qualifications held at submission and quality scores."
+    )
 
 
 class DatasheetRowSerializer(serializers.Serializer):
@@ -383,6 +417,18 @@ class DatasheetRowSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField(allow_null=True)
     seconds_spent = serializers.IntegerField(allow_null=True)
     review_outcome = _batch_status()
+    consensus_label = serializers.CharField(
+        required=False, allow_null=True, help_text="Lab only: the item's consensus label (null when tied)."
+    )
+    consensus_confidence = serializers.FloatField(required=False, allow_null=True)
+    consensus_tie = serializers.BooleanField(
+        required=False, allow_null=True, help_text="Null, like the other consensus columns, on the lab's gold items."
+    )
+    consensus_disagreement = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Experts genuinely disagree on the item: kept apart from consensus. Null on gold items.",
+    )
 
 
 class DatasheetSerializer(serializers.Serializer):

@@ -70,6 +70,7 @@ from apps.work import services as work
 from apps.work.models import Appeal, GoldItem, RejectionReason, WorkBatch
 
 from ... import assessment_data as A
+from ... import payments_data, quality_data
 
 DEMO_PASSWORD = "demo-password-2026"  # public by design: printed on every run
 LAB_NAME = "Helix AI Lab"
@@ -487,6 +488,10 @@ class Command(BaseCommand):
             self._delivery(contract)
         # Assessments also run outside it: calibration rounds are opened and closed durably.
         self._assessments()
+        # Quality: a full scoring run of every contract with batches (after delivery, outside the block).
+        quality_data.seed_quality(self._changes)
+        # Payments: accepted batches earn, and finance gets a draft payout run to review.
+        payments_data.seed_payments(self._changes)
         self._print_summary()
 
     # --- seeding ---------------------------------------------------------------------------------
