@@ -11,7 +11,8 @@ PREFIXES = ("/api/v1/projects/", "/api/v1/guidelines/", "/api/v1/marketplace/", 
 PROJECTS_AND_BIDDING = {
     (m, p)
     for m, p in ENDPOINTS
-    if p.startswith(PREFIXES) and not any(part in p for part in ("/gold/", "/qualification-test/", "/vendor-benchmark/"))
+    if p.startswith(PREFIXES)
+    and not any(part in p for part in ("/gold/", "/qualification-test/", "/vendor-benchmark/"))
 }
 NO_REQUEST_BODY = {
     "/api/v1/projects/{project_id}/publish/",
