@@ -196,6 +196,45 @@ def _measure(port, pids, path, headers, seconds, threads) -> dict:
     }
 
 
+def _lists(ids: dict, only: str) -> dict:
+    """list name: (plain path, api path, api headers)."""
+    lab = {"Authorization": f"Bearer {ids['lab_key']}"}
+    vendor = {"Authorization": f"Bearer {ids['vendor_key']}"}
+    lists = {
+        "projects": (f"projects/?lab={ids['lab']}", "/api/v1/projects/?page_size=50", lab),
+        "bids": (f"bids/?vendor={ids['vendor']}", "/api/v1/bids/?page_size=50", vendor),
+        "contracts": (f"contracts/?lab={ids['lab']}", "/api/v1/contracts/?page_size=50", lab),
+        "batches": (
+            f"batches/?contract={ids['contract']}",
+            f"/api/v1/contracts/{ids['contract']}/batches/?page_size=50",
+            lab,
+        ),
+        "scores": (f"scores/?lab={ids['lab']}", "/api/v1/quality/scores/?page_size=50", lab),
+    }
+    return {name: lists[name] for name in only.split(",")} if only else lists
+
+
+def _in_process(lists: dict, requests: int) -> None:
+    """CPU ms per request of each endpoint through the test client (no HTTP server, no network)."""
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    with override_settings(ALLOWED_HOSTS=["*"]):
+        client = Client()
+        print("| list | plain CPU ms/req | API CPU ms/req | CPU ratio (plain/API) |")
+        print("|---|---|---|---|")
+        for name, (plain, api, headers) in lists.items():
+            cpu = {}
+            for kind, path, extra in (("plain", f"/bench/plain/{plain}", {}), ("api", api, headers)):
+                for _ in range(10):  # warm-up, and it answers 200
+                    assert client.get(path, headers=extra).status_code == 200, path
+                start = time.process_time()
+                for _ in range(requests):
+                    client.get(path, headers=extra)
+                cpu[kind] = (time.process_time() - start) * 1000 / requests
+            print(f"| {name} | {cpu['plain']:.2f} | {cpu['api']:.2f} | {cpu['plain'] / cpu['api']:.2f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000)
@@ -205,6 +244,14 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--only", default="", help="comma-separated lists, e.g. projects,bids")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--in-process",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of gunicorn: N requests per endpoint through the Django test client in this process, "
+        "reporting CPU ms per request (time.process_time), steadier than req/s on a loaded machine",
+    )
     args = parser.parse_args()
 
     server = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
@@ -225,6 +272,9 @@ def main() -> None:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
         os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")})
         ids = _seed(args.rows)
+        if args.in_process:
+            _in_process(_lists(ids, args.only), args.in_process)
+            return
         port = _free_port()
         gunicorn = subprocess.Popen(  # noqa: S603 - our own venv gunicorn, fixed arguments
             [str(Path(sys.executable).parent / "gunicorn"), "marketplace.wsgi:application", "--bind",
@@ -239,22 +289,7 @@ def main() -> None:
                 time.sleep(0.1)
         time.sleep(1.0)
         pids = _worker_pids(gunicorn.pid)
-        lab = {"Authorization": f"Bearer {ids['lab_key']}"}
-        vendor = {"Authorization": f"Bearer {ids['vendor_key']}"}
-        # list name: (plain path, api path, api headers)
-        lists = {
-            "projects": (f"projects/?lab={ids['lab']}", "/api/v1/projects/?page_size=50", lab),
-            "bids": (f"bids/?vendor={ids['vendor']}", "/api/v1/bids/?page_size=50", vendor),
-            "contracts": (f"contracts/?lab={ids['lab']}", "/api/v1/contracts/?page_size=50", lab),
-            "batches": (
-                f"batches/?contract={ids['contract']}",
-                f"/api/v1/contracts/{ids['contract']}/batches/?page_size=50",
-                lab,
-            ),
-            "scores": (f"scores/?lab={ids['lab']}", "/api/v1/quality/scores/?page_size=50", lab),
-        }
-        if args.only:
-            lists = {name: lists[name] for name in args.only.split(",")}
+        lists = _lists(ids, args.only)
         endpoints = {}
         for name, (plain, api, headers) in lists.items():
             endpoints[f"{name}/plain"] = (f"/bench/plain/{plain}", {})

@@ -11,6 +11,8 @@ present for the lab only; a bidder sees ``mine`` instead, and never who asked an
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -18,7 +20,16 @@ from rest_framework import serializers
 from apps.api.fields import MoneyField, StatusField
 from apps.api.serializers import InputSerializer
 from apps.api.v1.experts.fields import NamedChoiceField
-from apps.api.v1.projects.serializers import RateField, SupplierSerializer, money
+from apps.api.v1.projects.serializers import (
+    RateField,
+    SupplierSerializer,
+    current_timezone,
+    money,
+    render_date,
+    render_datetime,
+    render_rate,
+    supplier_representation,
+)
 from apps.bidding.models import Award, AwardAllocation, Bid, BidRevision, Question
 from apps.bidding.selectors import SORT_KEYS
 from apps.core.money import to_minor
@@ -129,6 +140,72 @@ class BidSerializer(serializers.ModelSerializer):
         except ObjectDoesNotExist:
             return None
         return AllocationSummarySerializer(allocation, context={"currency": obj.currency}).data
+
+    def to_representation(self, instance):
+        # The fast path (docs/api.md, "Performance"): the same JSON as the declared fields, which still
+        # define the schema; ``tests/api/projects/test_fast_representation.py`` compares both.
+        data = bid_representation(instance)
+        for field in self._extra_readable_fields:
+            data[field.field_name] = field.to_representation(field.get_attribute(instance))
+        return data
+
+    def declared_representation(self, instance):
+        """DRF's field-by-field rendering: the reference the fast path must equal."""
+        return super().to_representation(instance)
+
+    @cached_property
+    def _extra_readable_fields(self) -> list:
+        # A subclass's added fields (``revisions``), rendered the DRF way after the fast ones.
+        return [field for field in self._readable_fields if field.field_name not in BidSerializer.Meta.fields]
+
+
+def _team_member(user) -> dict:
+    try:
+        handle = user.expert_profile.handle
+    except ObjectDoesNotExist:
+        handle = None
+    return {"id": str(user.public_id), "handle": handle}
+
+
+def bid_representation(bid: Bid) -> dict:
+    """``BidSerializer``'s output built directly from the instance (relations loaded as the selectors do)."""
+    tz = current_timezone()
+    project, bidder, currency = bid.project, bid.bidder, bid.currency
+    try:
+        allocation = bid.allocation
+    except ObjectDoesNotExist:
+        allocation = None
+    return {
+        "id": str(bid.public_id),
+        "project": {
+            "id": str(project.public_id),
+            "title": project.title,
+            "status": project.status,
+            "bid_deadline": render_datetime(project.bid_deadline, tz),
+        },
+        "bidder": supplier_representation(bidder),
+        "status": bid.status,
+        "status_reason": bid.status_reason,
+        "revision_number": bid.revision_number,
+        "unit_price": render_rate(bid.unit_price),
+        "currency": currency,
+        "total": money(to_minor(bid.unit_price * bid.volume, currency), currency),
+        "volume": bid.volume,
+        "weekly_capacity": bid.weekly_capacity,
+        "starts_on": render_date(bid.starts_on),
+        "ends_on": render_date(bid.ends_on),
+        "proposal": bid.proposal,
+        "team": [_team_member(user) for user in current_team(bid)],
+        "allocation": None
+        if allocation is None
+        else {
+            "volume": allocation.volume,
+            "unit_price": render_rate(allocation.unit_price),
+            "amount": money(allocation.amount_minor, currency),
+        },
+        "submitted_at": render_datetime(bid.created_at, tz),
+        "updated_at": render_datetime(bid.updated_at, tz),
+    }
 
 
 class BidRevisionSerializer(serializers.ModelSerializer):

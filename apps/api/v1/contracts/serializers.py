@@ -18,6 +18,8 @@ carried here by the serializer context ``organization`` (the caller's acting org
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -25,7 +27,15 @@ from rest_framework import serializers
 from apps.accounts.roles import OrgKind
 from apps.api.fields import MoneyField, StatusField
 from apps.api.serializers import InputSerializer
-from apps.api.v1.projects.serializers import LabSerializer, RateField, SupplierSerializer, money
+from apps.api.v1.projects.serializers import (
+    LabSerializer,
+    RateField,
+    SupplierSerializer,
+    current_timezone,
+    money,
+    render_datetime,
+    supplier_representation,
+)
 from apps.contracts.models import Assignment, Contract, ContractVersion, Milestone, NdaAcceptance, Signature
 from apps.contracts.selectors import side_of
 
@@ -247,6 +257,43 @@ class ContractSerializer(serializers.ModelSerializer):
     @extend_schema_field(_side_field())
     def get_side(self, obj):
         return viewer_side(self.context, obj)
+
+    def to_representation(self, instance):
+        # The fast path (docs/api.md, "Performance"): the same JSON as the declared fields, which still
+        # define the schema; ``tests/api/projects/test_fast_representation.py`` compares both. A
+        # subclass's added fields (the detail's terms and versions) are rendered the DRF way after them.
+        data = contract_representation(instance, side=viewer_side(self.context, instance))
+        for field in self._extra_readable_fields:
+            attribute = field.get_attribute(instance)
+            data[field.field_name] = None if attribute is None else field.to_representation(attribute)
+        return data
+
+    def declared_representation(self, instance):
+        """DRF's field-by-field rendering: the reference the fast path must equal."""
+        return super().to_representation(instance)
+
+    @cached_property
+    def _extra_readable_fields(self) -> list:
+        return [field for field in self._readable_fields if field.field_name not in ContractSerializer.Meta.fields]
+
+
+def contract_representation(contract: Contract, *, side: str | None) -> dict:
+    """``ContractSerializer``'s output built directly from the instance (relations loaded as the selectors do)."""
+    tz = current_timezone()
+    project, lab, version = contract.project, contract.lab, contract.current_version
+    return {
+        "id": str(contract.public_id),
+        "project": {"id": str(project.public_id), "title": project.title},
+        "lab": {"id": str(lab.public_id), "name": lab.name},
+        "supplier": supplier_representation(contract.supplier),
+        "side": side,
+        "status": contract.status,
+        "status_reason": contract.status_reason,
+        "current_version": None if version is None else version.number,
+        "proposed_version": contract.proposed_version,
+        "created_at": render_datetime(contract.created_at, tz),
+        "updated_at": render_datetime(contract.updated_at, tz),
+    }
 
 
 class ContractDetailSerializer(ContractSerializer):
