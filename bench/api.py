@@ -28,30 +28,14 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# The throwaway-database helpers are bench/ingest.py's, shared by every PostgreSQL benchmark.
+from ingest import DEFAULT_SERVER, ROOT, _db_url, _recreate  # noqa: E402
+
 DB_NAME = "bench_api"
 TARGET_RATIO = 0.6
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _db_url(server: str, name: str) -> str:
-    return f"{server.rpartition('/')[0]}/{name}"
-
-
-def _recreate_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-
-
-def _drop_database(server: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
 def _seed(rows: int) -> dict:
@@ -263,7 +247,7 @@ def main() -> None:
     }
     env.pop("CELERY_BROKER_URL", None)
     try:
-        _recreate_database(server)
+        _recreate(server, DB_NAME)
     except Exception as exc:  # no server: a benchmark, not a test; say so and stop
         print(f"skipped: PostgreSQL at {server} is not usable ({exc})")
         return
@@ -326,7 +310,7 @@ def main() -> None:
             gunicorn.terminate()
             gunicorn.wait(timeout=30)
         if not args.keep:
-            _drop_database(server)
+            _recreate(server, DB_NAME, drop_only=True)
 
 
 if __name__ == "__main__":

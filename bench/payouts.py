@@ -24,35 +24,12 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+# The throwaway-database helpers are bench/ingest.py's, shared by every PostgreSQL benchmark.
+from ingest import DEFAULT_SERVER, ROOT, _db_url, _recreate, _server_ok  # noqa: E402
+
 TARGET_SECONDS = 20.0
-
-
-def _db_url(server: str, name: str) -> str:
-    base, _, _ = server.rpartition("/")
-    return f"{base}/{name}"
-
-
-def _server_ok(server: str) -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(server, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except Exception as exc:  # any failure: report and skip
-        return f"{type(exc).__name__}: {exc}"
-    return None
-
-
-def _recreate(server: str, name: str, *, drop_only: bool = False) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def _load(batches: int, suppliers: int):
@@ -184,9 +161,7 @@ def main() -> int:
 
     server = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
     name = os.environ.get("BENCH_DB_NAME", "bench_payouts")
-    problem = _server_ok(server)
-    if problem:
-        print(f"payout benchmark skipped: no PostgreSQL server at {server} ({problem})")
+    if _server_ok(server) is None:  # it says why
         return 0
     results = []
     for suppliers in args.suppliers:
