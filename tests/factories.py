@@ -198,7 +198,10 @@ class ProjectFactory(DjangoModelFactory):
             from apps.projects.models import GuidelineVersion
 
             body = extracted or "# Guidelines\n\nPrefer the report that is **clinically correct**."
-            GuidelineVersion.objects.create(project=obj, number=1, body_markdown=body, body_html=render_markdown(body))
+            obj.current_guideline = GuidelineVersion.objects.create(
+                project=obj, number=1, body_markdown=body, body_html=render_markdown(body)
+            )
+            type(obj).objects.filter(pk=obj.pk).update(current_guideline=obj.current_guideline)
 
     @factory.post_generation
     def invited(obj, create, extracted, **kwargs):

@@ -12,6 +12,7 @@ from apps.accounts.models import ApiKey, Organization
 
 from . import idempotency, scopes
 from .models import IdempotencyRecord
+from .rows import RowSource
 from .schema import ApiAutoSchema
 
 
@@ -152,7 +153,20 @@ class ApiView(GenericAPIView):
 
 
 class ApiListView(mixins.ListModelMixin, ApiView):
-    """A cursor-paginated, filterable list. Subclasses define ``get_queryset`` through a selector."""
+    """A cursor-paginated, filterable list. Subclasses define ``get_queryset`` through a selector.
+
+    With ``row_source`` set (``apps/api/rows.py``), the page is read as ``.values()`` rows and rendered by
+    it; ``serializer_class`` then still documents the items and renders single objects elsewhere.
+    """
+
+    row_source: RowSource | None = None
 
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        if self.row_source is None:
+            return super().list(request, *args, **kwargs)
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.row_source.values(queryset))
+        return self.get_paginated_response(self.row_source.render_page(page, self.get_serializer_context()))

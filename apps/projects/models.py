@@ -83,6 +83,10 @@ class Project(BaseModel):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     status_reason = models.TextField(blank=True, help_text="Why it was cancelled.")
     published_at = models.DateTimeField(null=True, blank=True)
+    # The latest published guideline version, kept by ``guideline_publish`` (lists render it with a join).
+    current_guideline = models.ForeignKey(
+        "GuidelineVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -115,7 +119,11 @@ class Project(BaseModel):
                 name="project_dates_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["status", "bid_deadline"], name="project_deadline_idx")]
+        indexes = [
+            models.Index(fields=["status", "bid_deadline"], name="project_deadline_idx"),
+            # The lab's list, newest first (cursor pagination), read backwards page by page.
+            models.Index(fields=["lab", "created_at", "id"], name="project_lab_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -339,6 +339,9 @@ def guideline_publish(
             project=locked, number=number, body_markdown=body, body_html=render_markdown(body),
             change_summary=(change_summary or "").strip(), published_by=actor,
         )  # fmt: skip
+        locked.current_guideline = version
+        locked.save(update_fields=["current_guideline", "updated_at"])
+        project.current_guideline = version
         audit(version, "guideline.published", actor=actor, organization_public_id=project.lab.public_id,
               data={"number": number})  # fmt: skip
         if number > 1:

@@ -86,3 +86,34 @@ def test_a_membership_change_is_seen_by_the_next_request(lab, lab_admin, make_ap
     Membership.objects.filter(user=lab_admin, organization=lab).delete()
 
     assert client.get("/api/v1/projects/").status_code in (403, 404)
+
+
+def membership_queries(client, path="/api/v1/projects/"):
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in queries.captured_queries if 'FROM "accounts_membership"' in q["sql"]]
+
+
+def test_the_creators_membership_is_cached_with_the_key(lab, lab_admin, make_api_key):
+    _key, raw = make_api_key(lab_admin, lab, name="etl", scopes=["projects:read"])
+    client = bearer(raw)
+    membership_queries(client)
+
+    assert membership_queries(client) == []
+
+
+def test_a_role_change_clears_the_cache(lab, lab_admin, make_api_key):
+    from apps.accounts.models import Membership
+    from apps.accounts.roles import Role
+
+    _key, raw = make_api_key(lab_admin, lab, name="etl", scopes=["projects:read", "projects:write"])
+    client = bearer(raw)
+    assert client.get("/api/v1/projects/").status_code == 200
+
+    membership = Membership.objects.get(user=lab_admin, organization=lab)
+    membership.role = Role.MEMBER
+    membership.save()
+
+    response = client.post("/api/v1/projects/", {"title": "Not allowed now"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "role_not_allowed"

@@ -18,15 +18,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.api.fields import MoneyField, StatusField
+from apps.api.rows import current_timezone, render_date, render_datetime
 from apps.api.serializers import InputSerializer
 from apps.api.v1.experts.fields import NamedChoiceField
 from apps.api.v1.projects.serializers import (
     RateField,
     SupplierSerializer,
-    current_timezone,
     money,
-    render_date,
-    render_datetime,
     render_rate,
     supplier_representation,
 )

@@ -26,14 +26,13 @@ from rest_framework import serializers
 
 from apps.accounts.roles import OrgKind
 from apps.api.fields import MoneyField, StatusField
+from apps.api.rows import current_timezone, render_datetime
 from apps.api.serializers import InputSerializer
 from apps.api.v1.projects.serializers import (
     LabSerializer,
     RateField,
     SupplierSerializer,
-    current_timezone,
     money,
-    render_datetime,
     supplier_representation,
 )
 from apps.contracts.models import Assignment, Contract, ContractVersion, Milestone, NdaAcceptance, Signature

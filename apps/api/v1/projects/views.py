@@ -9,8 +9,7 @@ to it; anything else is a 404. Scope rules: ``scope.py``.
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -20,7 +19,6 @@ from apps.accounts.roles import Perm
 from apps.api.pagination import CursorPagination
 from apps.api.v1.experts.scope import ORG_PARAMETER
 from apps.bidding import services as bidding_services
-from apps.bidding.models import Bid
 from apps.projects import selectors, services
 from apps.projects.models import GuidelineAcknowledgement, GuidelineVersion, Project
 
@@ -33,25 +31,12 @@ from .serializers import (
     GuidelinePublishSerializer,
     GuidelineVersionSerializer,
     MarketplaceQuerySerializer,
+    ProjectRows,
     ProjectSerializer,
     ProjectWriteSerializer,
 )
 
 TAGS = ["projects"]
-
-
-def with_bid_counts(qs):
-    """Annotate ``live_bid_count`` (bids not withdrawn) in the list query itself: one query per page,
-    whatever its size (the serializer falls back to ``bid_count`` for a single project)."""
-    counts = (
-        Bid.objects.filter(project=OuterRef("pk"))
-        .exclude(status=Bid.Status.WITHDRAWN)
-        .order_by()
-        .values("project")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return qs.annotate(live_bid_count=Coalesce(Subquery(counts, output_field=IntegerField()), Value(0)))
 
 
 class DeadlineFirstCursorPagination(CursorPagination):
@@ -70,13 +55,13 @@ def _project_response(view, project: Project, *, status_code=status.HTTP_200_OK)
 
 class ProjectListView(ProjectScopedListView):
     serializer_class = ProjectSerializer
+    row_source = ProjectRows()
     filterset_class = filters.LabProjectFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Project.objects.none()
-        projects = selectors.project_list_for_lab(actor=self.actor, lab=self.require_organization())
-        return with_bid_counts(projects.prefetch_related("invited_organizations"))
+        return selectors.project_list_for_lab(actor=self.actor, lab=self.require_organization())
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "lab_view": True}
@@ -272,16 +257,16 @@ class ProjectCancelView(ProjectScopedView):
 
 class MarketplaceView(ProjectScopedListView):
     serializer_class = ProjectSerializer
+    row_source = ProjectRows()
     pagination_class = DeadlineFirstCursorPagination
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Project.objects.none()
         query = self.query(MarketplaceQuerySerializer)
-        projects = selectors.project_marketplace_list(
+        return selectors.project_marketplace_list(
             actor=self.actor, organization=self.require_organization(), filters=selectors.MarketplaceFilter(**query)
         )
-        return with_bid_counts(projects)
 
     @extend_schema(
         summary="Open projects the acting supplier may bid on, soonest deadline first",
