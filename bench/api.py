@@ -53,7 +53,7 @@ def _seed(rows: int) -> dict:
     from apps.accounts.services import api_key_create
     from apps.bidding.models import Bid
     from apps.contracts.models import Contract, ContractVersion
-    from apps.projects.models import Project
+    from apps.projects.models import GuidelineVersion, Project
     from apps.quality.models import ScoreSnapshot, ScoringRun
     from apps.work.models import WorkBatch
     from tests.factories import CONTRACT_TERMS, DomainFactory, OrganizationFactory, ProjectFactory, member
@@ -72,6 +72,14 @@ def _seed(rows: int) -> dict:
         project.public_id = uuid.uuid4()
         projects.append(project)
     Project.objects.bulk_create(projects, batch_size=2000)
+    guidelines = [  # published projects have guidelines (publishing needs them): v1 each, the current one
+        GuidelineVersion(public_id=uuid.uuid4(), project=p, number=1, body_markdown="# Guidelines", body_html="<h1>Guidelines</h1>")
+        for p in projects
+    ]  # fmt: skip
+    GuidelineVersion.objects.bulk_create(guidelines, batch_size=2000)
+    for project, version in zip(projects, guidelines, strict=True):
+        project.current_guideline = version
+    Project.objects.bulk_update(projects, ["current_guideline"], batch_size=2000)
     bids = [
         Bid(public_id=uuid.uuid4(), project=p, bidder=vendor, submitted_by=manager, unit_price="2.0000", currency="USD",
             volume=1000, weekly_capacity=250, starts_on=today, ends_on=today + timedelta(days=30), proposal="Bench.")

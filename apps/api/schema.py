@@ -1,4 +1,5 @@
-"""OpenAPI generation shared by every API view: the error envelope and the Idempotency-Key header."""
+"""OpenAPI generation shared by every API view: the error envelope, the Idempotency-Key header, each
+operation's required scope and its examples (``examples.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from . import idempotency, scopes
+from . import examples, idempotency, scopes
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -72,6 +73,7 @@ class ApiAutoSchema(AutoSchema):
         description = operation.get("description", "")
         operation["description"] = f"{description}\n\n{sentence}" if description else sentence
         operation["x-required-scope"] = scope or None
+        examples.attach(operation)
         return operation
 
     def get_override_parameters(self):
