@@ -108,7 +108,11 @@ class WorkBatch(BaseModel):
                 name="batch_accepted_within_units",
             ),
         ]
-        indexes = [models.Index(fields=["status", "review_due_at"], name="batch_review_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "review_due_at"], name="batch_review_due_idx"),
+            # A contract's batches, newest first (the batch list's scope and cursor ordering, read backwards).
+            models.Index(fields=["contract", "created_at", "id"], name="batch_contract_created_idx"),
+        ]
 
 
 class Judgment(models.Model):

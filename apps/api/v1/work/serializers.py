@@ -14,13 +14,22 @@ operations) and carried here by explicit field lists:
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.api.fields import StatusField
+from apps.api.rows import RowSource, render_date, render_datetime
 from apps.api.serializers import InputSerializer
 from apps.api.v1.experts.fields import NamedChoiceField
-from apps.api.v1.projects.serializers import BlankAsNullStatusField, LabSerializer, SupplierSerializer
+from apps.api.v1.projects.serializers import (
+    BlankAsNullStatusField,
+    LabSerializer,
+    SupplierSerializer,
+    supplier_representation,
+)
+from apps.contracts.models import Contract
 from apps.work import ingest
 from apps.work.models import Appeal, GoldItem, Judgment, RejectionReason, WorkBatch
 from apps.work.services import APPEAL_OUTCOMES, appeal_deadline
@@ -185,6 +194,93 @@ class BatchSerializer(serializers.ModelSerializer):
         except Appeal.DoesNotExist:
             return None
         return AppealSummarySerializer(appeal).data
+
+
+def _contract_parties(contract: Contract) -> tuple[dict, dict, dict, dict]:
+    """A batch's ``contract``, ``project``, ``lab`` and ``supplier`` as ``BatchSerializer`` renders them."""
+    project, lab = contract.project, contract.lab
+    return (
+        {"id": str(contract.public_id)},
+        {"id": str(project.public_id), "title": project.title},
+        {"id": str(lab.public_id), "name": lab.name},
+        supplier_representation(contract.supplier),
+    )
+
+
+class BatchRows(RowSource):
+    """``BatchSerializer``'s output for a list page, from ``.values()`` rows (``apps/api/rows.py``).
+
+    The contract version (its number and appeal window), the guideline version and the appeal (the
+    reverse one-to-one) are joined in the list query. The contract's parties are not: a page lists one
+    contract's batches, and context ``contract`` (that contract, read with its project, lab and supplier
+    to scope the list) renders them once per page. Joining the project and both organisations too took
+    the query's planning time on PostgreSQL from ~0.4 ms to ~7 ms. Without ``contract`` in the context,
+    one keyed query reads the page's contracts. No other context: both parties see the same."""
+
+    fields = (
+        "id", "public_id", "contract_id", "client_batch_key", "period_start", "period_end", "unit_count",
+        "judgment_count", "content_sha256", "contract_version__number", "contract_version__appeal_window_days",
+        "guideline_version__number", "status", "accepted_units", "rejection_reason", "review_evidence",
+        "reviewed_at", "auto_accepted", "created_at", "review_due_at", "updated_at", "appeal__public_id",
+        "appeal__status", "appeal__reason", "appeal__decision_reason", "appeal__created_at", "appeal__decided_at",
+    )  # fmt: skip
+
+    def prefetch(self, rows, context):
+        contract = context.get("contract")
+        if contract is not None:
+            parties = {contract.pk: _contract_parties(contract)}
+        else:
+            contracts = Contract.objects.select_related("project", "lab", "supplier").in_bulk(
+                {row["contract_id"] for row in rows}
+            )
+            parties = {pk: _contract_parties(c) for pk, c in contracts.items()}
+        for row in rows:
+            row["parties"] = parties[row["contract_id"]]
+
+    def render(self, row, context):
+        tz = context["tz"]
+        reviewed_at = row["reviewed_at"]
+        appeal_due_at = (
+            reviewed_at + timedelta(days=row["contract_version__appeal_window_days"])
+            if reviewed_at is not None and row["status"] in REJECTION_STATES
+            else None
+        )
+        contract, project, lab, supplier = row["parties"]
+        return {
+            "id": str(row["public_id"]),
+            "contract": contract,
+            "project": project,
+            "lab": lab,
+            "supplier": supplier,
+            "client_batch_key": row["client_batch_key"],
+            "period_start": render_date(row["period_start"]),
+            "period_end": render_date(row["period_end"]),
+            "unit_count": row["unit_count"],
+            "judgment_count": row["judgment_count"],
+            "content_sha256": row["content_sha256"],
+            "contract_version": row["contract_version__number"],
+            "guideline_version": row["guideline_version__number"],
+            "status": row["status"],
+            "accepted_units": row["accepted_units"],
+            "rejection_reason": row["rejection_reason"] or None,
+            "review_evidence": row["review_evidence"],
+            "reviewed_at": render_datetime(reviewed_at, tz),
+            "auto_accepted": row["auto_accepted"],
+            "submitted_at": render_datetime(row["created_at"], tz),
+            "review_due_at": render_datetime(row["review_due_at"], tz),
+            "appeal_due_at": render_datetime(appeal_due_at, tz),
+            "appeal": None
+            if row["appeal__public_id"] is None
+            else {
+                "id": str(row["appeal__public_id"]),
+                "status": row["appeal__status"],
+                "reason": row["appeal__reason"],
+                "decision_reason": row["appeal__decision_reason"],
+                "opened_at": render_datetime(row["appeal__created_at"], tz),
+                "decided_at": render_datetime(row["appeal__decided_at"], tz),
+            },
+            "updated_at": render_datetime(row["updated_at"], tz),
+        }
 
 
 class BatchUploadSerializer(InputSerializer):

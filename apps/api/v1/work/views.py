@@ -62,6 +62,7 @@ from .serializers import (
     AppealSerializer,
     BatchPartialAcceptSerializer,
     BatchRejectSerializer,
+    BatchRows,
     BatchSerializer,
     BatchUploadSerializer,
     DatasheetSerializer,
@@ -309,7 +310,8 @@ class GoldRoute(GoldListView, GoldUploadView):
 
 
 class BatchListView(_ContractMixin, WorkforceListView):
-    serializer_class = BatchSerializer
+    serializer_class = BatchSerializer  # the schema; the page is read and rendered by ``row_source``
+    row_source = BatchRows()
     filterset_class = filters.BatchFilter
 
     def get_queryset(self):
@@ -319,6 +321,13 @@ class BatchListView(_ContractMixin, WorkforceListView):
         return selectors.batch_list(
             actor=self.actor, organization=self.get_acting_organization(), contract_id=contract.pk
         ).select_related("appeal")
+
+    def get_serializer_context(self):
+        # The list's one contract, already read to scope it: ``BatchRows`` renders its parties from it.
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["contract"] = self.get_contract()
+        return context
 
     @extend_schema(
         summary="A contract's work batches, newest first",
