@@ -78,6 +78,11 @@ class Bid(BaseModel):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The API's lists, newest first: a supplier's own bids, and a project's bids for its lab.
+            models.Index(fields=["bidder", "created_at", "id"], name="bid_bidder_created_idx"),
+            models.Index(fields=["project", "created_at", "id"], name="bid_project_created_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["project", "bidder"],

@@ -28,9 +28,13 @@ from .models import Bid, BidRevision, Question
 _BAD_ID = (ValueError, TypeError, ValidationError)
 
 
+# Built once (annotate() resolves a copy per query); rebuilding it cost ~0.1 ms per list request.
+_BIDDER_HANDLE = owner_handle("bidder_id")
+
+
 def _bid_relations(qs: QuerySet[Bid]) -> QuerySet[Bid]:
     return qs.select_related("project__lab", "bidder", "submitted_by", "allocation").annotate(
-        bidder_handle=owner_handle("bidder_id")
+        bidder_handle=_BIDDER_HANDLE
     )
 
 

@@ -11,14 +11,14 @@ present for the lab only; a bidder sees ``mine`` instead, and never who asked an
 
 from __future__ import annotations
 
-from functools import cached_property
-
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import F, Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.accounts.models import User
 from apps.api.fields import MoneyField, StatusField
-from apps.api.rows import current_timezone, render_date, render_datetime
+from apps.api.rows import RowSource, render_date, render_datetime, render_money
 from apps.api.serializers import InputSerializer
 from apps.api.v1.experts.fields import NamedChoiceField
 from apps.api.v1.projects.serializers import (
@@ -26,7 +26,7 @@ from apps.api.v1.projects.serializers import (
     SupplierSerializer,
     money,
     render_rate,
-    supplier_representation,
+    supplier_row,
 )
 from apps.bidding.models import Award, AwardAllocation, Bid, BidRevision, Question
 from apps.bidding.selectors import SORT_KEYS
@@ -75,12 +75,15 @@ class AllocationSummarySerializer(serializers.ModelSerializer):
 
 _TEAM_MEMBER = TeamMemberSerializer()
 
+# A revision's team in user order with the members' expert profiles (``BidRows`` lists teams in this order).
+TEAM_PREFETCH = (Prefetch("team", queryset=User.objects.order_by("id")), "team__expert_profile")
+
 
 def current_team(bid: Bid) -> list:
-    """The current revision's team, from the ``current_revisions`` prefetch (see ``with_team``)."""
+    """The current revision's team, from the ``current_revisions`` prefetch (``views._current_revisions``)."""
     revisions = getattr(bid, "current_revisions", None)
     if revisions is None:
-        revisions = list(bid.revisions.filter(number=bid.revision_number).prefetch_related("team__expert_profile"))
+        revisions = list(bid.revisions.filter(number=bid.revision_number).prefetch_related(*TEAM_PREFETCH))
     return list(revisions[0].team.all()) if revisions else []
 
 
@@ -139,71 +142,68 @@ class BidSerializer(serializers.ModelSerializer):
             return None
         return AllocationSummarySerializer(allocation, context={"currency": obj.currency}).data
 
-    def to_representation(self, instance):
-        # The fast path (docs/api.md, "Performance"): the same JSON as the declared fields, which still
-        # define the schema; ``tests/api/projects/test_fast_representation.py`` compares both.
-        data = bid_representation(instance)
-        for field in self._extra_readable_fields:
-            data[field.field_name] = field.to_representation(field.get_attribute(instance))
-        return data
 
-    def declared_representation(self, instance):
-        """DRF's field-by-field rendering: the reference the fast path must equal."""
-        return super().to_representation(instance)
+class BidRows(RowSource):
+    """``BidSerializer``'s output for a list page, from ``.values()`` rows (``apps/api/rows.py``): the
+    project, bidder and allocation joined; the current revision's team by one keyed query per page.
+    Both audiences (the bidder, the lab) see the same fields."""
 
-    @cached_property
-    def _extra_readable_fields(self) -> list:
-        # A subclass's added fields (``revisions``), rendered the DRF way after the fast ones.
-        return [field for field in self._readable_fields if field.field_name not in BidSerializer.Meta.fields]
+    fields = (
+        "id", "public_id", "project__public_id", "project__title", "project__status", "project__bid_deadline",
+        "bidder__public_id", "bidder__kind", "bidder__name", "status", "status_reason", "revision_number",
+        "unit_price", "currency", "volume", "weekly_capacity", "starts_on", "ends_on", "proposal",
+        "allocation__volume", "allocation__unit_price", "allocation__amount_minor", "created_at", "updated_at",
+    )  # fmt: skip
 
+    # Built once (annotate/filter resolve copies): each bid's current revision's team members.
+    _current_team = BidRevision.team.through.objects.filter(
+        bidrevision__number=F("bidrevision__bid__revision_number")
+    ).order_by("bidrevision__bid_id", "user_id")
 
-def _team_member(user) -> dict:
-    try:
-        handle = user.expert_profile.handle
-    except ObjectDoesNotExist:
-        handle = None
-    return {"id": str(user.public_id), "handle": handle}
+    def prefetch(self, rows, context):
+        links = self._current_team.filter(bidrevision__bid_id__in=[row["id"] for row in rows]).values_list(
+            "bidrevision__bid_id", "user__public_id", "user__expert_profile__handle"
+        )
+        teams: dict = {}
+        for bid_id, user_id, handle in links:
+            teams.setdefault(bid_id, []).append({"id": str(user_id), "handle": handle})
+        for row in rows:
+            row["team"] = teams.get(row["id"], [])
 
-
-def bid_representation(bid: Bid) -> dict:
-    """``BidSerializer``'s output built directly from the instance (relations loaded as the selectors do)."""
-    tz = current_timezone()
-    project, bidder, currency = bid.project, bid.bidder, bid.currency
-    try:
-        allocation = bid.allocation
-    except ObjectDoesNotExist:
-        allocation = None
-    return {
-        "id": str(bid.public_id),
-        "project": {
-            "id": str(project.public_id),
-            "title": project.title,
-            "status": project.status,
-            "bid_deadline": render_datetime(project.bid_deadline, tz),
-        },
-        "bidder": supplier_representation(bidder),
-        "status": bid.status,
-        "status_reason": bid.status_reason,
-        "revision_number": bid.revision_number,
-        "unit_price": render_rate(bid.unit_price),
-        "currency": currency,
-        "total": money(to_minor(bid.unit_price * bid.volume, currency), currency),
-        "volume": bid.volume,
-        "weekly_capacity": bid.weekly_capacity,
-        "starts_on": render_date(bid.starts_on),
-        "ends_on": render_date(bid.ends_on),
-        "proposal": bid.proposal,
-        "team": [_team_member(user) for user in current_team(bid)],
-        "allocation": None
-        if allocation is None
-        else {
-            "volume": allocation.volume,
-            "unit_price": render_rate(allocation.unit_price),
-            "amount": money(allocation.amount_minor, currency),
-        },
-        "submitted_at": render_datetime(bid.created_at, tz),
-        "updated_at": render_datetime(bid.updated_at, tz),
-    }
+    def render(self, row, context):
+        tz = context["tz"]
+        currency = row["currency"]
+        return {
+            "id": str(row["public_id"]),
+            "project": {
+                "id": str(row["project__public_id"]),
+                "title": row["project__title"],
+                "status": row["project__status"],
+                "bid_deadline": render_datetime(row["project__bid_deadline"], tz),
+            },
+            "bidder": supplier_row(row["bidder__public_id"], row["bidder__kind"], row["bidder__name"]),
+            "status": row["status"],
+            "status_reason": row["status_reason"],
+            "revision_number": row["revision_number"],
+            "unit_price": render_rate(row["unit_price"]),
+            "currency": currency,
+            "total": render_money(to_minor(row["unit_price"] * row["volume"], currency), currency),
+            "volume": row["volume"],
+            "weekly_capacity": row["weekly_capacity"],
+            "starts_on": render_date(row["starts_on"]),
+            "ends_on": render_date(row["ends_on"]),
+            "proposal": row["proposal"],
+            "team": row["team"],
+            "allocation": None
+            if row["allocation__volume"] is None
+            else {
+                "volume": row["allocation__volume"],
+                "unit_price": render_rate(row["allocation__unit_price"]),
+                "amount": render_money(row["allocation__amount_minor"], currency),
+            },
+            "submitted_at": render_datetime(row["created_at"], tz),
+            "updated_at": render_datetime(row["updated_at"], tz),
+        }
 
 
 class BidRevisionSerializer(serializers.ModelSerializer):

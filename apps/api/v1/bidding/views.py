@@ -9,7 +9,7 @@ Submitting a bid and awarding a project accept an ``Idempotency-Key``.
 
 from __future__ import annotations
 
-from django.db.models import F, Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import F, Prefetch, prefetch_related_objects
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -26,12 +26,14 @@ from apps.projects.models import Project
 
 from . import filters
 from .serializers import (
+    TEAM_PREFETCH,
     AwardCreateSerializer,
     AwardSerializer,
     BidComparisonQuerySerializer,
     BidComparisonSerializer,
     BidCreateSerializer,
     BidDetailSerializer,
+    BidRows,
     BidSerializer,
     BidTermsSerializer,
     QuestionAnswerSerializer,
@@ -44,17 +46,13 @@ _SEALED = (Project.Status.DRAFT, Project.Status.OPEN)
 
 
 def _current_revisions() -> Prefetch:
-    """Each bid's current revision with its team and their profiles (for ``team``), in three queries
-    per page whatever its size."""
+    """Each bid's current revision with its team (in user order, as ``BidRows`` lists it) and their
+    profiles (for ``team``)."""
     return Prefetch(
         "revisions",
-        queryset=BidRevision.objects.filter(number=F("bid__revision_number")).prefetch_related("team__expert_profile"),
+        queryset=BidRevision.objects.filter(number=F("bid__revision_number")).prefetch_related(*TEAM_PREFETCH),
         to_attr="current_revisions",
     )
-
-
-def with_team(bids: QuerySet[Bid]) -> QuerySet[Bid]:
-    return bids.prefetch_related(_current_revisions())
 
 
 class _BidMixin:
@@ -90,12 +88,13 @@ class _BidMixin:
 
 class BidListView(ProjectScopedListView):
     serializer_class = BidSerializer
+    row_source = BidRows()
     filterset_class = filters.BidFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Bid.objects.none()
-        return with_team(selectors.bid_list_for_bidder(actor=self.actor, organization=self.require_organization()))
+        return selectors.bid_list_for_bidder(actor=self.actor, organization=self.require_organization())
 
     @extend_schema(
         summary="The acting supplier's own bids, newest first",
@@ -243,12 +242,13 @@ class BidRejectView(_BidMixin, ProjectScopedView):
 
 class ProjectBidListView(ProjectScopedListView):
     serializer_class = BidSerializer
+    row_source = BidRows()
     filterset_class = filters.ProjectBidFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Bid.objects.none()
-        return with_team(selectors.bid_list_for_project(actor=self.actor, project=self.get_lab_project()))
+        return selectors.bid_list_for_project(actor=self.actor, project=self.get_lab_project())
 
     @extend_schema(
         summary="The bids on the acting lab's project, once bidding has closed",
