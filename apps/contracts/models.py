@@ -66,6 +66,12 @@ class Contract(BaseModel):
                 name="contract_status_valid",
             )
         ]
+        indexes = [
+            # Each party's list, newest first (cursor pagination), read backwards page by page: the lab's
+            # and the supplier's (``selectors.contract_list`` filters the acting organisation's side).
+            models.Index(fields=["lab", "created_at", "id"], name="contract_lab_created_idx"),
+            models.Index(fields=["supplier", "created_at", "id"], name="contract_supplier_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"Contract {self.public_id} ({self.status})"

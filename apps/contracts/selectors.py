@@ -30,9 +30,15 @@ STATUS_ORDER = [
 
 
 def contract_list(*, actor: User, organization: Organization, status: str | None = None) -> QuerySet[Contract]:
-    """The contracts ``organization`` is a party to (as lab or supplier)."""
+    """The contracts ``organization`` is a party to (as lab or supplier).
+
+    A lab is only ever a contract's lab (it drafts the project) and a vendor or independent expert only
+    ever its supplier (it bids), so one column is filtered by the organisation's kind: the same contracts
+    as ``lab OR supplier``, read from that side's index (``contract_lab_created_idx`` or
+    ``contract_supplier_created_idx``) newest first."""
     require(actor, organization, Perm.CONTRACTS_VIEW)
-    qs = Contract.objects.filter(Q(lab=organization) | Q(supplier=organization))
+    party = Q(lab=organization) if organization.kind == OrgKind.LAB else Q(supplier=organization)
+    qs = Contract.objects.filter(party)
     if status:
         qs = qs.filter(status=status)
     return qs.select_related("project", "lab", "supplier", "current_version").order_by("-created_at", "-id")

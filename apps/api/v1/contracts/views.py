@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -41,6 +41,7 @@ from .serializers import (
     AssignmentSerializer,
     ContractDetailSerializer,
     ContractMilestonesSerializer,
+    ContractRows,
     ContractSerializer,
     GateCheckSerializer,
     GateQuerySerializer,
@@ -75,11 +76,6 @@ def versions_of(contract: Contract) -> QuerySet[ContractVersion]:
         .prefetch_related("milestones", "signatures__signed_by")
         .order_by("number")
     )
-
-
-def with_proposed_number(contracts: QuerySet[Contract]) -> QuerySet[Contract]:
-    proposed = ContractVersion.objects.filter(contract=OuterRef("pk"), status=ContractVersion.Status.PROPOSED)
-    return contracts.annotate(proposed_version=Subquery(proposed.values("number")[:1]))
 
 
 class _ContractMixin:
@@ -130,12 +126,13 @@ class ContractListBase(_ContractMixin, WorkforceListView):
 
 class ContractListView(ContractListBase):
     serializer_class = ContractSerializer
+    row_source = ContractRows()
     filterset_class = filters.ContractFilter
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Contract.objects.none()
-        return with_proposed_number(selectors.contract_list(actor=self.actor, organization=self.require_organization()))
+        return selectors.contract_list(actor=self.actor, organization=self.require_organization())
 
     @extend_schema(
         summary="The acting organisation's contracts, as lab or supplier, newest first",
