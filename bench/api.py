@@ -110,7 +110,7 @@ def _seed(rows: int) -> dict:
     WorkBatch.objects.bulk_create(batches, batch_size=2000)
     run = ScoringRun.objects.create(kind=ScoringRun.Kind.values[0], scope=ScoringRun.Scope.values[0], contract=first)
     snapshots = [
-        ScoreSnapshot(public_id=uuid.uuid4(), run=run, subject_kind="contract", contract=c, project_id=c.project_id,
+        ScoreSnapshot(public_id=uuid.uuid4(), run=run, subject_kind="contract", contract=c, project_id=c.project_id, lab=lab,
                       supplier=vendor, algorithm_version="bench", n_judgments=500, n_items=100, n_annotators=5,
                       n_gold=50, gold_correct=45, gold_accuracy=0.9, gold_lower=0.79, gold_upper=0.96, alpha=0.7)
         for c in contracts

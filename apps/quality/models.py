@@ -130,6 +130,10 @@ class ScoreSnapshot(AppendOnlyModel, BaseModel):
     contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="score_snapshots")
     project = models.ForeignKey("projects.Project", on_delete=models.PROTECT, related_name="+")
     supplier = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    # The contract's lab, copied like ``supplier``: each party's list of snapshots is then read newest first
+    # from one index of this table (``snap_lab_created_idx``, ``snap_supplier_created_idx``) instead of
+    # through the contracts (apps/quality/reads.py). The writer sets it.
+    lab = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+", db_index=False)
     expert = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -197,6 +201,8 @@ class ScoreSnapshot(AppendOnlyModel, BaseModel):
             models.Index(fields=["batch", "created_at"], name="snap_batch_latest_idx"),
             models.Index(fields=["project", "subject_kind", "created_at"], name="snap_project_idx"),
             models.Index(fields=["supplier", "subject_kind", "created_at"], name="snap_supplier_idx"),
+            models.Index(fields=["lab", "created_at", "id"], name="snap_lab_created_idx"),
+            models.Index(fields=["supplier", "created_at", "id"], name="snap_supplier_created_idx"),
         ]
 
     def __str__(self) -> str:

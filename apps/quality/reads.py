@@ -78,6 +78,23 @@ def _visible_contracts_q(actor: User, organization: Organization | None, prefix:
     return Q(**{f"{prefix}lab_id__in": ids}) | Q(**{f"{prefix}supplier_id__in": ids})
 
 
+def _visible_snapshots_q(actor: User, organization: Organization | None) -> Q | None:
+    """``_visible_contracts_q`` for score snapshots, on the snapshot's own columns (each carries its
+    contract's ``lab`` and ``supplier``). A lab is only ever a contract's lab and a vendor or independent
+    expert only ever its supplier, so each organisation is matched on its one column: the same rows as
+    "the contract's lab or supplier", read newest first from ``snap_lab_created_idx`` or
+    ``snap_supplier_created_idx`` instead of joining every snapshot to its contract."""
+    if _is_operations(actor) and organization is None:
+        return None
+    orgs = _viewing_orgs(actor, organization)
+    if not orgs:
+        raise NotFound("Not found.", code="not_found")
+    labs = [o.pk for o in orgs if o.kind == OrgKind.LAB]
+    suppliers = [o.pk for o in orgs if o.kind != OrgKind.LAB]
+    sides = ([Q(lab_id__in=labs)] if labs else []) + ([Q(supplier_id__in=suppliers)] if suppliers else [])
+    return sides[0] if len(sides) == 1 else sides[0] | sides[1]
+
+
 def _names_visible(side: str) -> bool:
     return side in ("supplier", "operations")
 
@@ -407,7 +424,7 @@ def scores(
         # A vendor's expert (no CONTRACTS_VIEW): their own expert rows, nothing else.
         qs = qs.filter(expert=actor, subject_kind=SubjectKind.EXPERT, supplier=organization)
     else:
-        scope = _visible_contracts_q(actor, organization)
+        scope = _visible_snapshots_q(actor, organization)
         if scope is not None:
             qs = qs.filter(scope)
     if contract is not None:

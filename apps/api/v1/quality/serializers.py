@@ -11,7 +11,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from apps.api.fields import StatusField
-from apps.api.v1.projects.serializers import SupplierSerializer
+from apps.api.rows import RowSource, render_datetime
+from apps.api.v1.projects.serializers import SupplierSerializer, supplier_row
 from apps.quality.models import AuditKind, ScoringRun, SlaAlert, SubjectKind
 
 
@@ -57,6 +58,63 @@ class ScoreSnapshotSerializer(serializers.Serializer):
     n_pairs = serializers.IntegerField()
     ds_expected_accuracy = serializers.FloatField(allow_null=True, help_text="Dawid-Skene expected accuracy.")
     seconds_median = serializers.FloatField(allow_null=True)
+
+
+class ScoreRows(RowSource):
+    """``ScoreSnapshotSerializer``'s output for a list page, from ``.values()`` rows (``apps/api/rows.py``).
+
+    Every relation the serializer reads is to-one and joined in the list query (run, contract, supplier,
+    batch and guideline version; the last two null for most rows); ``expert_handle`` is the selector's
+    annotation. No context: every audience (the lab, the supplier, a vendor's expert, operations) sees
+    the same fields. ``fields`` holds every column ``ScorePagination`` may order by."""
+
+    fields = (
+        "id", "public_id", "run__public_id", "subject_kind", "contract__public_id", "supplier__public_id",
+        "supplier__kind", "supplier__name", "expert_handle", "batch__public_id", "guideline_version__number",
+        "task_type", "algorithm_version", "incremental", "window_start", "window_end", "created_at",
+        "n_judgments", "n_items", "n_annotators", "n_gold", "gold_correct", "gold_accuracy", "gold_lower",
+        "gold_upper", "loo_agreement", "loo_n", "alpha", "alpha_level", "alpha_lower", "alpha_upper",
+        "fleiss_kappa", "mean_pair_kappa", "n_pairs", "ds_expected_accuracy", "seconds_median",
+    )  # fmt: skip
+
+    def render(self, row, context):
+        tz = context["tz"]
+        batch = row["batch__public_id"]
+        return {
+            "id": str(row["public_id"]),
+            "run": str(row["run__public_id"]),
+            "subject_kind": row["subject_kind"],
+            "contract": str(row["contract__public_id"]),
+            "supplier": supplier_row(row["supplier__public_id"], row["supplier__kind"], row["supplier__name"]),
+            "expert_handle": row["expert_handle"],
+            "batch": None if batch is None else str(batch),
+            "guideline_version": row["guideline_version__number"],
+            "task_type": row["task_type"],
+            "algorithm_version": row["algorithm_version"],
+            "incremental": row["incremental"],
+            "window_start": render_datetime(row["window_start"], tz),
+            "window_end": render_datetime(row["window_end"], tz),
+            "created_at": render_datetime(row["created_at"], tz),
+            "n_judgments": row["n_judgments"],
+            "n_items": row["n_items"],
+            "n_annotators": row["n_annotators"],
+            "n_gold": row["n_gold"],
+            "gold_correct": row["gold_correct"],
+            "gold_accuracy": row["gold_accuracy"],
+            "gold_lower": row["gold_lower"],
+            "gold_upper": row["gold_upper"],
+            "loo_agreement": row["loo_agreement"],
+            "loo_n": row["loo_n"],
+            "alpha": row["alpha"],
+            "alpha_level": row["alpha_level"],
+            "alpha_lower": row["alpha_lower"],
+            "alpha_upper": row["alpha_upper"],
+            "fleiss_kappa": row["fleiss_kappa"],
+            "mean_pair_kappa": row["mean_pair_kappa"],
+            "n_pairs": row["n_pairs"],
+            "ds_expected_accuracy": row["ds_expected_accuracy"],
+            "seconds_median": row["seconds_median"],
+        }
 
 
 class AuditFlagSerializer(serializers.Serializer):

@@ -34,6 +34,7 @@ from .serializers import (
     ContractQualitySerializer,
     RunQuerySerializer,
     ScoreQuerySerializer,
+    ScoreRows,
     ScoreSnapshotSerializer,
     ScoringRunSerializer,
 )
@@ -57,7 +58,7 @@ class ScorePagination(CursorPagination):
     with the id as tie-breaker in the same direction."""
 
     def get_ordering(self, request, queryset, view):
-        chosen = view.query(ScoreQuerySerializer).get("ordering")
+        chosen = view.score_query().get("ordering")
         if not chosen:
             return self.ordering
         return (chosen, "-id" if chosen.startswith("-") else "id")
@@ -65,12 +66,19 @@ class ScorePagination(CursorPagination):
 
 class ScoreListView(_Scoped, WorkforceListView):
     serializer_class = ScoreSnapshotSerializer
+    row_source = ScoreRows()
     pagination_class = ScorePagination
+
+    def score_query(self) -> dict:
+        """The validated query parameters, once per request (the filters and the pagination both read them)."""
+        if not hasattr(self, "_score_query"):
+            self._score_query = self.query(ScoreQuerySerializer)
+        return self._score_query
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ScoreSnapshot.objects.none()
-        q = self.query(ScoreQuerySerializer)
+        q = self.score_query()
         return selectors.scores(
             actor=self.actor,
             organization=self.organization(),
