@@ -51,12 +51,19 @@ def _seed(rows: int) -> dict:
 
     from apps.accounts.roles import OrgKind, Role
     from apps.accounts.services import api_key_create
-    from apps.bidding.models import Bid
+    from apps.bidding.models import Bid, BidRevision
     from apps.contracts.models import Contract, ContractVersion
     from apps.projects.models import GuidelineVersion, Project
     from apps.quality.models import ScoreSnapshot, ScoringRun
     from apps.work.models import WorkBatch
-    from tests.factories import CONTRACT_TERMS, DomainFactory, OrganizationFactory, ProjectFactory, member
+    from tests.factories import (
+        CONTRACT_TERMS,
+        DomainFactory,
+        ExpertProfileFactory,
+        OrganizationFactory,
+        ProjectFactory,
+        member,
+    )
 
     lab = OrganizationFactory(name="Bench Lab", slug="bench-lab", kind=OrgKind.LAB)
     owner = member(lab, Role.OWNER, email="owner@bench.test")
@@ -86,6 +93,17 @@ def _seed(rows: int) -> dict:
         for p in projects
     ]  # fmt: skip
     Bid.objects.bulk_create(bids, batch_size=2000)
+    # Each bid as bid_submit leaves it: revision 1 with the team (two experts from the vendor's roster).
+    team = [ExpertProfileFactory(user=member(vendor, Role.EXPERT, email=f"expert{i}@bench.test")).user for i in (1, 2)]
+    revisions = [
+        BidRevision(public_id=uuid.uuid4(), bid=b, number=1, submitted_by=manager, unit_price=b.unit_price,
+                    volume=b.volume, weekly_capacity=b.weekly_capacity, starts_on=b.starts_on, ends_on=b.ends_on,
+                    proposal=b.proposal)
+        for b in bids
+    ]  # fmt: skip
+    BidRevision.objects.bulk_create(revisions, batch_size=2000)
+    Team = BidRevision.team.through
+    Team.objects.bulk_create([Team(bidrevision=r, user=u) for r in revisions for u in team], batch_size=5000)
     contracts = [
         Contract(public_id=uuid.uuid4(), project=p, lab=lab, supplier=vendor, status="active") for p in projects
     ]

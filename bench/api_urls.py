@@ -43,6 +43,6 @@ urlpatterns = [
     path("bench/plain/bids/", _plain(Bid, lambda q: {"bidder__public_id": q["vendor"]})),
     path("bench/plain/contracts/", _plain(Contract, lambda q: {"lab__public_id": q["lab"]})),
     path("bench/plain/batches/", _plain(WorkBatch, lambda q: {"contract__public_id": q["contract"]})),
-    path("bench/plain/scores/", _plain(ScoreSnapshot, lambda q: {"contract__lab__public_id": q["lab"]})),
+    path("bench/plain/scores/", _plain(ScoreSnapshot, lambda q: {"lab__public_id": q["lab"]})),
     path("", include("marketplace.urls")),
 ]

@@ -167,6 +167,7 @@ class ApiListView(mixins.ListModelMixin, ApiView):
     def list(self, request, *args, **kwargs):
         if self.row_source is None:
             return super().list(request, *args, **kwargs)
-        queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(self.row_source.values(queryset))
-        return self.get_paginated_response(self.row_source.render_page(page, self.get_serializer_context()))
+        source = self.row_source
+        context = source.page_context(self.get_serializer_context())
+        page = self.paginate_queryset(source.values(self.filter_queryset(self.get_queryset()), context))
+        return self.get_paginated_response(source.render_page(page, context))

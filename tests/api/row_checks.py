@@ -10,10 +10,11 @@ def assert_rows_render_as_serializer(source, queryset, serializer_class, context
     """``source``'s page of ``queryset`` equals ``serializer_class`` on the same objects, as JSON bytes.
 
     Returns the reference rendering, for further assertions on what the rows covered."""
-    rows = list(source.values(queryset))
+    page_context = source.page_context(context)
+    rows = list(source.values(queryset, page_context))
     objects = list(queryset)
     assert [row["id"] for row in rows] == [obj.pk for obj in objects]
-    fast = source.render_page(rows, context)
+    fast = source.render_page(rows, page_context)
     reference = [serializer_class(obj, context=context).data for obj in objects]
     assert JSONRenderer().render(fast) == JSONRenderer().render(reference)
     return reference

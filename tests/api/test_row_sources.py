@@ -23,7 +23,10 @@ pytestmark = pytest.mark.django_db
 def _projects():
     vendor = OrganizationFactory(kind=OrgKind.VENDOR, name="Acme Labelling")
     person = OrganizationFactory(kind=OrgKind.INDIVIDUAL, name="Dr Jane Doe")
-    full = ProjectFactory(published=True, invited=[vendor, person], show_bid_count=True)
+    # Names whose order differs between code points and a linguistic collation: the list must follow the
+    # database's order as the serializer does.
+    lower = OrganizationFactory(kind=OrgKind.VENDOR, name="acme annotations")
+    full = ProjectFactory(published=True, invited=[vendor, person, lower], show_bid_count=True)
     v2 = GuidelineVersion.objects.create(project=full, number=2, body_markdown="v2", body_html="<p>v2</p>")
     Project.objects.filter(pk=full.pk).update(current_guideline=v2)
     BidFactory(project=full)
@@ -62,6 +65,8 @@ def test_project_rows_render_as_the_serializer(lab_view, zone):
     assert full["current_guideline"]["number"] == 2
     assert full["bid_count"] == 1
     assert ("invited_organizations" in full) is lab_view
+    if lab_view:
+        assert len(full["invited_organizations"]) == 3
     assert full["created_at"].endswith("Z") is (zone == "UTC")
 
 
@@ -84,3 +89,13 @@ def test_render_decimal_formats_as_drf(value, places, text):
 
     assert render_decimal(value, places) == text
     assert serializers.DecimalField(max_digits=None, decimal_places=places).to_representation(value) == text
+
+
+def test_render_uuid_accepts_each_form_a_row_or_json_list_gives():
+    import uuid
+
+    from apps.api.rows import render_uuid
+
+    value = uuid.UUID("6f1c2a52-7d0e-4b8a-9c55-2f7d8f0e3a11")
+    assert render_uuid(value) == render_uuid(value.hex) == render_uuid(str(value)) == str(value)
+    assert render_uuid(None) is None

@@ -118,7 +118,7 @@ def test_every_bid_with_its_withdrawn_and_empty_team_renders_as_the_serializer(w
 
 
 def test_an_empty_page_renders_nothing():
-    assert BidRows().render_page([], {}) == []
+    assert BidRows().render_page([], BidRows().page_context({})) == []
 
 
 def test_bid_detail_keeps_its_revisions(world):

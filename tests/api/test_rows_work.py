@@ -156,11 +156,12 @@ def test_rows_without_a_contract_in_the_context_read_the_page_contracts_in_one_q
     contract, individual, parties = _world()
     actor, organization = parties["lab"]
     both = selectors.batch_list(actor=actor, organization=organization)
-    rows = list(BatchRows().values(both))
+    context = BatchRows().page_context({})
+    rows = list(BatchRows().values(both, context))
     assert {row["contract_id"] for row in rows} == {contract.pk, individual.pk}
 
     with django_assert_num_queries(1):
-        page = BatchRows().render_page(rows, {})
+        page = BatchRows().render_page(rows, context)
 
     assert [item["id"] for item in page] == [str(batch.public_id) for batch in both]
     assert_rows_render_as_serializer(BatchRows(), both, BatchSerializer, {})

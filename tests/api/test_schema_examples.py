@@ -49,9 +49,7 @@ def _validate(value, media_schema, components, where):
 
 
 def test_every_request_example_names_an_operation_with_a_json_body(schema):
-    bodies = {
-        op["operationId"]: op.get("requestBody", {}).get("content", {}) for _name, op in _operations(schema)
-    }
+    bodies = {op["operationId"]: op.get("requestBody", {}).get("content", {}) for _name, op in _operations(schema)}
     for operation_id in examples.REQUEST_EXAMPLES:
         assert operation_id in bodies, f"{operation_id}: no such operation"
         assert "application/json" in bodies[operation_id], f"{operation_id}: no JSON request body"

@@ -12,13 +12,13 @@ present for the lab only; a bidder sees ``mine`` instead, and never who asked an
 from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F, Prefetch
+from django.db.models import OuterRef, Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.accounts.models import User
 from apps.api.fields import MoneyField, StatusField
-from apps.api.rows import RowSource, render_date, render_datetime, render_money
+from apps.api.rows import RowSource, json_items, json_list, render_date, render_datetime, render_money, render_uuid
 from apps.api.serializers import InputSerializer
 from apps.api.v1.experts.fields import NamedChoiceField
 from apps.api.v1.projects.serializers import (
@@ -143,9 +143,13 @@ class BidSerializer(serializers.ModelSerializer):
         return AllocationSummarySerializer(allocation, context={"currency": obj.currency}).data
 
 
+def _by_user(member: dict) -> int:
+    return member["pk"]
+
+
 class BidRows(RowSource):
     """``BidSerializer``'s output for a list page, from ``.values()`` rows (``apps/api/rows.py``): the
-    project, bidder and allocation joined; the current revision's team by one keyed query per page.
+    project, bidder and allocation joined; the current revision's team aggregated into the same query.
     Both audiences (the bidder, the lab) see the same fields."""
 
     fields = (
@@ -155,20 +159,19 @@ class BidRows(RowSource):
         "allocation__volume", "allocation__unit_price", "allocation__amount_minor", "created_at", "updated_at",
     )  # fmt: skip
 
-    # Built once (annotate/filter resolve copies): each bid's current revision's team members.
-    _current_team = BidRevision.team.through.objects.filter(
-        bidrevision__number=F("bidrevision__bid__revision_number")
-    ).order_by("bidrevision__bid_id", "user_id")
+    # Built once (annotate() resolves a copy per query): each bid's current revision's team members, in user
+    # order, aggregated into the list query (one query per page).
+    _team = json_list(
+        BidRevision.team.through.objects.filter(bidrevision__number=OuterRef("revision_number")),
+        "bidrevision__bid_id",
+        order_by=("user_id",),
+        id="user__public_id",
+        handle="user__expert_profile__handle",
+        pk="user_id",
+    )
 
-    def prefetch(self, rows, context):
-        links = self._current_team.filter(bidrevision__bid_id__in=[row["id"] for row in rows]).values_list(
-            "bidrevision__bid_id", "user__public_id", "user__expert_profile__handle"
-        )
-        teams: dict = {}
-        for bid_id, user_id, handle in links:
-            teams.setdefault(bid_id, []).append({"id": str(user_id), "handle": handle})
-        for row in rows:
-            row["team"] = teams.get(row["id"], [])
+    def annotate(self, queryset, context):
+        return queryset.annotate(team=self._team), ("team",)
 
     def render(self, row, context):
         tz = context["tz"]
@@ -193,7 +196,7 @@ class BidRows(RowSource):
             "starts_on": render_date(row["starts_on"]),
             "ends_on": render_date(row["ends_on"]),
             "proposal": row["proposal"],
-            "team": row["team"],
+            "team": [{"id": render_uuid(m["id"]), "handle": m["handle"]} for m in json_items(row["team"], _by_user)],
             "allocation": None
             if row["allocation__volume"] is None
             else {

@@ -278,8 +278,8 @@ class ContractRows(RowSource):
         .values("number")[:1]
     )
 
-    def annotate(self, queryset):
-        return queryset.annotate(proposed_version=self._proposed_version)
+    def annotate(self, queryset, context):
+        return queryset.annotate(proposed_version=self._proposed_version), ()
 
     def render(self, row, context):
         organization = context.get("organization")
