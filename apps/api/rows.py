@@ -26,7 +26,7 @@ from django.db.models.functions import JSONObject
 from django.utils import timezone
 from rest_framework import serializers
 
-from apps.core.money import Money
+from apps.core.money import format_minor
 
 Row = dict[str, Any]
 
@@ -173,4 +173,4 @@ def render_decimal(value, places: int):
 
 def render_money(minor: int | None, currency: str) -> dict | None:
     """As ``MoneyField`` renders ``Money(minor, currency)``: ``{"amount": "12.50", "currency": "USD"}``."""
-    return None if minor is None else {"amount": Money(minor, currency).format_amount(), "currency": currency}
+    return None if minor is None else {"amount": format_minor(minor, currency), "currency": currency}

@@ -32,19 +32,21 @@ _BAD_ID = (ValueError, TypeError, ValidationError)
 _BIDDER_HANDLE = owner_handle("bidder_id")
 
 
+_BID_RELATED = ("project__lab", "bidder", "submitted_by", "allocation")
+
+
 def _bid_relations(qs: QuerySet[Bid]) -> QuerySet[Bid]:
-    return qs.select_related("project__lab", "bidder", "submitted_by", "allocation").annotate(
-        bidder_handle=_BIDDER_HANDLE
-    )
+    return qs.select_related(*_BID_RELATED).annotate(bidder_handle=_BIDDER_HANDLE)
 
 
 def bid_list_for_bidder(*, actor: User, organization: Organization, project: Project | None = None) -> QuerySet[Bid]:
-    """The organisation's own bids (every status)."""
+    """The organisation's own bids (every status). Without the bidder's handle annotation: that label is
+    the lab's view of a bidder (``Bid.bidder_label``), not needed by the bidder itself."""
     require(actor, organization, Perm.BIDS_MANAGE)
     qs = Bid.objects.filter(bidder=organization)
     if project is not None:
         qs = qs.filter(project=project)
-    return _bid_relations(qs).order_by("-created_at", "-id")
+    return qs.select_related(*_BID_RELATED).order_by("-created_at", "-id")
 
 
 def bid_list_for_project(*, actor: User, project: Project) -> QuerySet[Bid]:

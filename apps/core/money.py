@@ -25,6 +25,16 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
+def format_minor(minor: int, currency: str) -> str:
+    """Minor units as a major-unit string with the currency's minor digits ("12.50", "-0.05", "1200" for
+    JPY): integer arithmetic, no ``Decimal`` (list pages format thousands of amounts)."""
+    digits = exponent(currency)
+    if digits == 0:
+        return str(minor)
+    whole, part = divmod(abs(minor), 10**digits)
+    return f"{'-' if minor < 0 else ''}{whole}.{part:0{digits}d}"
+
+
 def to_minor(amount: Decimal | int | str, currency: str) -> int:
     """Round a major-unit amount (e.g. Decimal("12.345") USD) to integer minor units, half up.
 
@@ -63,7 +73,7 @@ class Money:
 
     def format_amount(self) -> str:
         """The amount as the API renders it: a string with the currency's minor digits."""
-        return f"{self.amount:.{exponent(self.currency)}f}"
+        return format_minor(self.minor, self.currency)
 
     def _check(self, other: Money) -> None:
         if not isinstance(other, Money):

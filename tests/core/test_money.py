@@ -172,3 +172,15 @@ def test_allocate_parts_always_sum_to_the_whole(minor, weights):
 def test_split_bps_parts_always_sum_to_the_whole(minor, bps):
     share, rest = Money(minor, "EUR").split_bps(bps)
     _assert_exact_split(minor, [bps, 10_000 - bps], [share, rest])
+
+
+@given(minor=st.integers(min_value=-(10**15), max_value=10**15), currency=st.sampled_from(["USD", "JPY", "KWD"]))
+@example(minor=0, currency="USD")
+@example(minor=-5, currency="USD")
+@example(minor=-1, currency="KWD")
+def test_format_minor_equals_the_decimal_formatting(minor, currency):
+    from apps.core.money import format_minor
+
+    digits = exponent(currency)
+    assert format_minor(minor, currency) == f"{Decimal(minor).scaleb(-digits):.{digits}f}"
+    assert Money(minor, currency).format_amount() == format_minor(minor, currency)
