@@ -131,6 +131,27 @@ def _server_ok(server: str) -> str | None:
         return None
 
 
+def bench_environment(default_name: str, **defaults: str) -> tuple[str, str, str, str, dict] | None:
+    """The throwaway database of a PostgreSQL benchmark and the environment it and its children run in:
+    ``(server, database name, server version, database URL, env)``, or None (having said why) when the
+    server is not usable. ``BENCH_DATABASE_URL`` picks the server, ``BENCH_DB_NAME`` the database;
+    ``defaults`` are further environment defaults (e.g. eager Celery). This process's environment gets
+    the database and settings too, for its own ``django.setup()``."""
+    server = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
+    name = os.environ.get("BENCH_DB_NAME", default_name)
+    version = _server_ok(server)
+    if version is None:
+        return None
+    db_url = _db_url(server, name)
+    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "marketplace.settings.local"}
+    env.setdefault("DJANGO_DEBUG", "false")  # DEBUG keeps every query in memory
+    env.setdefault("EMAIL_URL", "dummymail://")  # e-mails the measured services send go nowhere
+    for key, value in defaults.items():
+        env.setdefault(key, value)
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "EMAIL_URL")})
+    return server, name, version, db_url, env
+
+
 def _recreate(server: str, name: str, *, drop_only: bool = False) -> None:
     import psycopg
     from psycopg import sql
@@ -257,16 +278,10 @@ def main() -> int:
     context = multiprocessing.get_context("forkserver")
     multiprocessing.forkserver.ensure_running()
 
-    server = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
-    name = os.environ.get("BENCH_DB_NAME", "bench_ingest")
-    version = _server_ok(server)
-    if version is None:
+    found = bench_environment("bench_ingest")
+    if found is None:
         return 0
-    db_url = _db_url(server, name)
-    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "marketplace.settings.local"}
-    env.setdefault("DJANGO_DEBUG", "false")  # DEBUG keeps every query in memory
-    env.setdefault("EMAIL_URL", "dummymail://")  # the lab's "batch delivered" e-mail goes nowhere
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG")})
+    server, name, version, db_url, env = found
 
     print(f"Ingest benchmark: {args.rows:,} judgments, {args.runs} runs each, PostgreSQL {version}")
     print(f"Machine: {_machine()}")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ingest import DEFAULT_SERVER, ROOT, _db_url, _machine, _peak_mb, _recreate, _server_ok  # noqa: E402
+from ingest import ROOT, _machine, _peak_mb, _recreate, bench_environment  # noqa: E402
 
 BATCH = 10_000
 TARGET_FULL_S = 3.0
@@ -84,6 +84,8 @@ def child_incremental(options: dict) -> dict:
     from apps.work.models import WorkBatch
 
     batches = list(WorkBatch.objects.filter(contract_id=options["contract"]).order_by("id")[: options["runs"] + 1])
+    if len(batches) < 2:
+        raise SystemExit(f"the incremental measurement needs 2+ batches of {BATCH:,} judgments: raise --items")
     services.score_batch(batches[0])  # warm-up: first queries, imports
     times = []
     for batch in batches[1:]:
@@ -212,17 +214,10 @@ def main() -> int:
     context = multiprocessing.get_context("forkserver")
     multiprocessing.forkserver.ensure_running()
 
-    server = os.environ.get("BENCH_DATABASE_URL", DEFAULT_SERVER)
-    name = os.environ.get("BENCH_DB_NAME", "bench_quality")
-    version = _server_ok(server)
-    if version is None:
+    found = bench_environment("bench_quality", CELERY_TASK_ALWAYS_EAGER="true")
+    if found is None:
         return 0
-    db_url = _db_url(server, name)
-    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "marketplace.settings.local"}
-    env.setdefault("DJANGO_DEBUG", "false")  # DEBUG keeps every query in memory
-    env.setdefault("EMAIL_URL", "dummymail://")  # SLA alert e-mails go nowhere
-    env.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
-    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "EMAIL_URL")})
+    server, name, version, db_url, env = found
 
     print(f"Quality benchmark: {args.items:,} items x 4 = {args.items * 4:,} judgments, PostgreSQL {version}")
     print(f"Machine: {_machine()}")
