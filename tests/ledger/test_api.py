@@ -1,40 +1,14 @@
 """The ledger API: journal entries and balances, for platform finance with a session only."""
 
-from datetime import UTC, datetime
-
 import pytest
 
 from apps.accounts import services as account_services
 from apps.accounts.models import Membership
 from apps.accounts.roles import Role
-from apps.ledger.services import Leg, post, reverse
+from apps.ledger.services import reverse
 
 ENTRIES = "/api/v1/ledger/entries/"
 BALANCES = "/api/v1/ledger/balances/"
-
-
-@pytest.fixture
-def books(db, codes):
-    """Work accepted on 1 March, the lab paid on 5 March; the second entry reversed."""
-    accepted = post(
-        description="Work accepted",
-        currency="USD",
-        legs=[Leg(codes.receivable, 10_000), Leg(codes.payable, -8_500), Leg("platform_fee_revenue", -1_500)],
-        idempotency_key="accept:1",
-        source_type="batch",
-        source_id="b-1",
-        occurred_at=datetime(2026, 3, 1, 12, tzinfo=UTC),
-    )
-    paid = post(
-        description="Lab paid",
-        currency="USD",
-        legs=[Leg("stripe_balance", 9_680), Leg("stripe_fees", 320), Leg(codes.receivable, -10_000)],
-        idempotency_key="paid:1",
-        source_type="lab_charge",
-        source_id="ch_1",
-        occurred_at=datetime(2026, 3, 5, 12, tzinfo=UTC),
-    )
-    return accepted, paid
 
 
 def test_finance_reads_entries_with_their_postings(books, finance, api_as, codes):
