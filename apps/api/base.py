@@ -155,8 +155,9 @@ class ApiView(GenericAPIView):
 class ApiListView(mixins.ListModelMixin, ApiView):
     """A cursor-paginated, filterable list. Subclasses define ``get_queryset`` through a selector.
 
-    With ``row_source`` set (``apps/api/rows.py``), the page is read as ``.values()`` rows and rendered by
-    it; ``serializer_class`` then still documents the items and renders single objects elsewhere.
+    With ``row_source`` set (``apps/api/rows.py``), the page is read as keys (the queryset, paginated by
+    a cursor) and then rows by those keys, rendered by the row source; ``serializer_class`` then still
+    documents the items and renders single objects elsewhere.
     """
 
     row_source: RowSource | None = None
@@ -169,5 +170,7 @@ class ApiListView(mixins.ListModelMixin, ApiView):
             return super().list(request, *args, **kwargs)
         source = self.row_source
         context = source.page_context(self.get_serializer_context())
-        page = self.paginate_queryset(source.values(self.filter_queryset(self.get_queryset()), context))
-        return self.get_paginated_response(source.render_page(page, context))
+        queryset = self.filter_queryset(self.get_queryset())
+        ordering = self.paginator.get_ordering(request, queryset, self)
+        keys = self.paginate_queryset(source.keys(queryset, ordering))
+        return self.get_paginated_response(source.render_page(source.rows(keys, context), context))

@@ -11,7 +11,7 @@ def assert_rows_render_as_serializer(source, queryset, serializer_class, context
 
     Returns the reference rendering, for further assertions on what the rows covered."""
     page_context = source.page_context(context)
-    rows = list(source.values(queryset, page_context))
+    rows = source.rows(list(source.keys(queryset)), page_context)
     objects = list(queryset)
     assert [row["id"] for row in rows] == [obj.pk for obj in objects]
     fast = source.render_page(rows, page_context)

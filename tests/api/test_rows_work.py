@@ -157,7 +157,7 @@ def test_rows_without_a_contract_in_the_context_read_the_page_contracts_in_one_q
     actor, organization = parties["lab"]
     both = selectors.batch_list(actor=actor, organization=organization)
     context = BatchRows().page_context({})
-    rows = list(BatchRows().values(both, context))
+    rows = BatchRows().rows(list(BatchRows().keys(both)), context)
     assert {row["contract_id"] for row in rows} == {contract.pk, individual.pk}
 
     with django_assert_num_queries(1):

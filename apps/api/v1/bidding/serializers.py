@@ -170,7 +170,9 @@ class BidRows(RowSource):
         pk="user_id",
     )
 
-    def annotate(self, queryset, context):
+    model = Bid
+
+    def annotate(self, queryset, variant):
         return queryset.annotate(team=self._team), ("team",)
 
     def render(self, row, context):

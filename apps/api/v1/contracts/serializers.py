@@ -278,7 +278,9 @@ class ContractRows(RowSource):
         .values("number")[:1]
     )
 
-    def annotate(self, queryset, context):
+    model = Contract
+
+    def annotate(self, queryset, variant):
         return queryset.annotate(proposed_version=self._proposed_version), ()
 
     def render(self, row, context):

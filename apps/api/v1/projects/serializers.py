@@ -280,9 +280,14 @@ class ProjectRows(RowSource):
         pk="organization_id",
     )
 
-    def annotate(self, queryset, context):
+    model = Project
+
+    def variant(self, context):
+        return bool(context.get("lab_view"))
+
+    def annotate(self, queryset, variant):
         queryset = queryset.annotate(live_bid_count=self._live_bid_count)
-        if context.get("lab_view"):
+        if variant:  # the lab's view
             return queryset.annotate(invited=self._invited), ("invited",)
         return queryset, ()
 

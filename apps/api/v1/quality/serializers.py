@@ -13,7 +13,8 @@ from rest_framework import serializers
 from apps.api.fields import StatusField
 from apps.api.rows import RowSource, render_datetime
 from apps.api.v1.projects.serializers import SupplierSerializer, supplier_row
-from apps.quality.models import AuditKind, ScoringRun, SlaAlert, SubjectKind
+from apps.quality.models import AuditKind, ScoreSnapshot, ScoringRun, SlaAlert, SubjectKind
+from apps.work.selectors import annotator_handle
 
 
 class ScoreSnapshotSerializer(serializers.Serializer):
@@ -64,10 +65,11 @@ class ScoreRows(RowSource):
     """``ScoreSnapshotSerializer``'s output for a list page, from ``.values()`` rows (``apps/api/rows.py``).
 
     Every relation the serializer reads is to-one and joined in the list query (run, contract, supplier,
-    batch and guideline version; the last two null for most rows); ``expert_handle`` is the selector's
-    annotation. No context: every audience (the lab, the supplier, a vendor's expert, operations) sees
-    the same fields. ``fields`` holds every column ``ScorePagination`` may order by."""
+    batch and guideline version; the last two null for most rows); ``expert_handle`` is annotated as the
+    selector annotates it. No context: every audience (the lab, the supplier, a vendor's expert,
+    operations) sees the same fields."""
 
+    model = ScoreSnapshot
     fields = (
         "id", "public_id", "run__public_id", "subject_kind", "contract__public_id", "supplier__public_id",
         "supplier__kind", "supplier__name", "expert_handle", "batch__public_id", "guideline_version__number",
@@ -76,6 +78,12 @@ class ScoreRows(RowSource):
         "gold_upper", "loo_agreement", "loo_n", "alpha", "alpha_level", "alpha_lower", "alpha_upper",
         "fleiss_kappa", "mean_pair_kappa", "n_pairs", "ds_expected_accuracy", "seconds_median",
     )  # fmt: skip
+
+    # Built once (annotate() resolves a copy per query): the selector's ``expert_handle``, for the row query.
+    _expert_handle = annotator_handle("expert_id")
+
+    def annotate(self, queryset, variant):
+        return queryset.annotate(expert_handle=self._expert_handle), ()
 
     def render(self, row, context):
         tz = context["tz"]

@@ -217,6 +217,7 @@ class BatchRows(RowSource):
     the query's planning time on PostgreSQL from ~0.4 ms to ~7 ms. Without ``contract`` in the context,
     one keyed query reads the page's contracts. No other context: both parties see the same."""
 
+    model = WorkBatch
     fields = (
         "id", "public_id", "contract_id", "client_batch_key", "period_start", "period_end", "unit_count",
         "judgment_count", "content_sha256", "contract_version__number", "contract_version__appeal_window_days",
