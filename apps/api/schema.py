@@ -125,3 +125,47 @@ class StatusFieldExtension(OpenApiSerializerFieldExtension):
         )
         auto_schema.registry.register_on_missing(component)
         return component.ref
+
+
+_METHODS = ("get", "put", "patch", "post", "delete")
+
+
+def link_created_resources(result: dict, generator, request, public) -> dict:
+    """A postprocessing hook: OpenAPI links from each create to what can be done with what it created.
+
+    A ``POST`` answering 201 with an ``id`` (``/projects/``) links to every operation of the paths right
+    under it (``/projects/{project_id}/``, ``/projects/{project_id}/publish/``, ...): the new ``id`` is
+    the next path parameter, and the create's own path parameters carry over. Clients see the flow in
+    the schema, and schemathesis's stateful phase follows the links (docs/api.md, "Fuzzing in CI")."""
+    paths, schemas = result["paths"], result.get("components", {}).get("schemas", {})
+    for path, operations in paths.items():
+        created = operations.get("post", {}).get("responses", {}).get("201")
+        if created is None or "id" not in _properties(created, schemas):
+            continue
+        carried = {name: f"$request.path.{name}" for name in _path_parameters(path)}
+        links = {}
+        for child, child_operations in paths.items():
+            if not child.startswith(path + "{"):
+                continue
+            parameter = child[len(path) + 1 : child.index("}", len(path))]
+            for method in _METHODS:
+                operation = child_operations.get(method)
+                if operation is not None:
+                    links[operation["operationId"]] = {
+                        "operationId": operation["operationId"],
+                        "parameters": {**carried, parameter: "$response.body#/id"},
+                    }
+        if links:
+            created["links"] = links
+    return result
+
+
+def _path_parameters(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{") and part.endswith("}")]
+
+
+def _properties(response: dict, schemas: dict) -> dict:
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
+    return schema.get("properties", {})
