@@ -4,7 +4,8 @@
 # A throwaway SQLite database is migrated and seeded with the demo data; `fuzz_credentials` mints an API
 # key for a lab admin, a vendor manager and an independent expert and a browser session for finance and
 # operations staff; gunicorn serves the site on a free loopback port; `st run` then exercises every
-# operation of /api/schema/ with each persona's credentials. Fails on any 5xx, any response that does
+# operation of /api/schema/ with each persona's credentials; `fuzz_dictionaries` makes path parameters name
+# real objects (any tenant's) in part of the cases, so operations get past the 404 to the code behind it. Fails on any 5xx, any response that does
 # not match its documented schema, and any undocumented status code.
 # One gunicorn worker: SQLite takes one writer at a time ("database is locked" otherwise). Two operations
 # are left out because the fuzzer would cut off its own credentials with them (revoking the persona's key,
@@ -13,7 +14,8 @@
 # Usage: bash .ci/schemathesis.sh            (from the repository root; needs .venv with the dev extras)
 # Knobs: FUZZ_EXAMPLES (examples per operation and phase, default 5), FUZZ_PHASES (default examples,fuzzing;
 # add coverage for a deeper, slower run), FUZZ_PERSONAS (space-separated
-# subset), FUZZ_WORKERS (schemathesis workers, default 2), FUZZ_KEEP=1 keeps the work directory.
+# subset), FUZZ_WORKERS (schemathesis workers, default 2), FUZZ_REAL_IDS=0 (random path ids only), FUZZ_KEEP=1
+# keeps the work directory.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -44,6 +46,11 @@ unset CELERY_BROKER_URL DJANGO_SETTINGS_MODULE || true
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py seed_demo >"$WORK/seed.log"
 "$PY" manage.py fuzz_credentials >"$WORK/credentials.tsv"
+if [ "${FUZZ_REAL_IDS:-1}" = "1" ]; then  # real ids for path parameters, part of the time
+  "$PY" manage.py fuzz_dictionaries >"$WORK/schemathesis.toml"
+else
+  : >"$WORK/schemathesis.toml"
+fi
 
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 BASE="http://127.0.0.1:${PORT}"
@@ -74,7 +81,7 @@ for persona in $PERSONAS; do
   echo "--- schemathesis as ${persona} (${EXAMPLES} examples per operation and phase)"
   seen=$(wc -l <"$WORK/access.log")
   set +e
-  "$ST" run "$BASE/api/schema/" "${headers[@]}" \
+  "$ST" --config-file "$WORK/schemathesis.toml" run "$BASE/api/schema/" "${headers[@]}" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance \
     --phases "${FUZZ_PHASES:-examples,fuzzing}" \
     --max-examples "$EXAMPLES" --workers "$WORKERS" --seed 20261126 --no-shrink \
