@@ -1,4 +1,4 @@
-"""API test helpers: clients authenticated by API key, and a fresh throttle cache per test."""
+"""API test helpers: clients authenticated by API key, a fresh throttle cache per test, the OpenAPI schema."""
 
 import pytest
 from django.core.cache import cache
@@ -36,3 +36,11 @@ def key_client(make_api_key):
         return client
 
     return make
+
+
+@pytest.fixture(scope="session")
+def openapi_schema():
+    """The public OpenAPI schema, generated once for the tests that read it (they must not change it)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)

@@ -10,7 +10,6 @@ import tomllib
 import pytest
 from django.apps import apps
 from django.core.management import CommandError, call_command
-from drf_spectacular.generators import SchemaGenerator
 
 from apps.api.management.commands.fuzz_dictionaries import PATH_PARAMETERS, PER_KIND, PROBABILITY
 from tests.factories import OrganizationFactory, ProjectFactory
@@ -22,9 +21,8 @@ def _output() -> dict:
     return tomllib.loads(out.getvalue())
 
 
-def test_every_path_parameter_of_the_schema_names_a_model_with_public_ids():
-    schema = SchemaGenerator().get_schema(request=None, public=True)
-    parameters = {name for path in schema["paths"] for name in re.findall(r"{(\w+)}", path)}
+def test_every_path_parameter_of_the_schema_names_a_model_with_public_ids(openapi_schema):
+    parameters = {name for path in openapi_schema["paths"] for name in re.findall(r"{(\w+)}", path)}
     assert parameters == set(PATH_PARAMETERS), "a path parameter was added or removed: map it to its model"
     for label in PATH_PARAMETERS.values():
         assert any(field.name == "public_id" for field in apps.get_model(label)._meta.fields), label

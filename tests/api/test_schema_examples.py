@@ -7,15 +7,14 @@ import copy
 
 import jsonschema
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 
 from apps.api import examples
 from tests.factories import DomainFactory
 
 
-@pytest.fixture(scope="module")
-def schema():
-    return SchemaGenerator().get_schema(request=None, public=True)
+@pytest.fixture
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def _plain(node, components, seen=()):

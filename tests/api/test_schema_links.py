@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
 from apps.api import examples
@@ -16,9 +15,9 @@ from tests.factories import DomainFactory
 _METHODS = ("get", "put", "patch", "post", "delete")
 
 
-@pytest.fixture(scope="module")
-def schema():
-    return SchemaGenerator().get_schema(request=None, public=True)
+@pytest.fixture
+def schema(openapi_schema):
+    return openapi_schema
 
 
 def _by_operation_id(schema):
